@@ -15,12 +15,16 @@ export interface Prefixes {
   readonly pathIds: Uint32Array | undefined
 }
 
-export const empty = (afi: Afi): Prefixes => ({
+// Zero-length views cannot be written through, so every empty block may share them.
+const NO_BYTES = new Uint8Array(0)
+const NO_IDS = new Uint32Array(0)
+
+export const empty = (afi: Afi, withPathIds = false): Prefixes => ({
   afi,
   count: 0,
-  lengths: new Uint8Array(0),
-  addresses: new Uint8Array(0),
-  pathIds: undefined
+  lengths: NO_BYTES,
+  addresses: NO_BYTES,
+  pathIds: withPathIds ? NO_IDS : undefined
 })
 
 export const width = (p: Prefixes): number => addressWidth(p.afi)
@@ -76,6 +80,10 @@ export class Builder {
 
   done(): Prefixes {
     const n = this.count
+    // Exactly full: hand the arrays over instead of copying them.
+    if (n === this.lengths.length) {
+      return { afi: this.afi, count: n, lengths: this.lengths, addresses: this.addresses, pathIds: this.pathIds }
+    }
     return {
       afi: this.afi,
       count: n,
@@ -93,9 +101,19 @@ export interface Entry {
   readonly pathId?: number
 }
 
+/** Build a block from entries; host bits are cleared. Throws a RangeError for a length the AFI cannot hold. */
 export const fromEntries = (afi: Afi, entries: ReadonlyArray<Entry>, withPathIds = false): Prefixes => {
+  const w = addressWidth(afi)
   const b = new Builder(afi, Math.max(entries.length, 1), withPathIds)
-  for (const e of entries) b.pushBytes(e.length, e.address, 0, e.pathId ?? 0)
+  for (const e of entries) {
+    if (!(e.length >= 0 && e.length <= w * 8 && Number.isInteger(e.length))) {
+      throw new RangeError(`prefix length ${e.length} is not valid for AFI ${afi}`)
+    }
+    if (e.address.length < (e.length + 7) >>> 3) {
+      throw new RangeError(`prefix /${e.length} needs ${(e.length + 7) >>> 3} address bytes, got ${e.address.length}`)
+    }
+    b.pushBytes(e.length, e.address, 0, e.pathId ?? 0)
+  }
   return b.done()
 }
 
@@ -113,29 +131,66 @@ export const toEntries = (p: Prefixes): Array<Entry> => {
   return out
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+/** Prefixes `[from, to)` as a block of their own (views, not copies). */
+export const slice = (p: Prefixes, from: number, to: number): Prefixes => {
+  const w = addressWidth(p.afi)
+  return {
+    afi: p.afi,
+    count: to - from,
+    lengths: p.lengths.subarray(from, to),
+    addresses: p.addresses.subarray(from * w, to * w),
+    pathIds: p.pathIds?.subarray(from, to)
+  }
+}
+
+/** Blocks of the same AFI joined in order. Path ids are kept only if every block has them. */
+export const concat = (afi: Afi, blocks: ReadonlyArray<Prefixes>): Prefixes => {
+  const w = addressWidth(afi)
+  let n = 0
+  let ids = blocks.length > 0
+  for (const b of blocks) {
+    if (b.afi !== afi) throw new RangeError(`cannot join AFI ${b.afi} prefixes into an AFI ${afi} block`)
+    n += b.count
+    ids &&= b.pathIds !== undefined
+  }
+  const lengths = new Uint8Array(n)
+  const addresses = new Uint8Array(n * w)
+  const pathIds = ids ? new Uint32Array(n) : undefined
+  let at = 0
+  for (const b of blocks) {
+    lengths.set(b.lengths.subarray(0, b.count), at)
+    addresses.set(b.addresses.subarray(0, b.count * w), at * w)
+    if (pathIds !== undefined) pathIds.set(b.pathIds!.subarray(0, b.count), at)
+    at += b.count
+  }
+  return { afi, count: n, lengths, addresses, pathIds }
+}
+
+const sameBytes = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
 
+/** Same AFI, same prefixes in the same order, and the same path ids (or both without). */
 export const equals = (a: Prefixes, b: Prefixes): boolean =>
   a.afi === b.afi &&
   a.count === b.count &&
   sameBytes(a.lengths, b.lengths) &&
   sameBytes(a.addresses, b.addresses) &&
-  (a.pathIds === undefined
-    ? b.pathIds === undefined
-    : b.pathIds !== undefined && sameBytes(new Uint8Array(a.pathIds.buffer, a.pathIds.byteOffset, a.pathIds.byteLength), new Uint8Array(b.pathIds.buffer, b.pathIds.byteOffset, b.pathIds.byteLength)))
+  (a.pathIds === undefined ? b.pathIds === undefined : b.pathIds !== undefined && sameBytes(a.pathIds, b.pathIds))
 
 /** Bytes a prefix takes in NLRI encoding: length octet, address octets, and a path id under ADD-PATH. */
 export const encodedSize = (length: number, addPath: boolean): number => (addPath ? 5 : 1) + ((length + 7) >>> 3)
 
 /**
  * Decode an NLRI field (RFC 4271 §4.3, RFC 4760 §5, RFC 7911 §3) from `bytes[start..end]`.
- * Returns a reason string when the field is malformed (a prefix length beyond the
- * address width, or a prefix running past the end), which callers map to the
- * RFC 7606 action for the field it came from.
+ * Returns a reason string when the field is malformed (RFC 7606 §5.3: a prefix length
+ * beyond the address width, or a prefix running past the end), which callers map to the
+ * RFC 7606 action for the field it came from. Host bits are cleared.
+ *
+ * Two passes: the first validates and counts, so the second fills exact-size arrays
+ * (no growth, no trimming copy, nothing allocated for a malformed field).
  */
 export const decode = (
   bytes: Uint8Array,
@@ -144,31 +199,48 @@ export const decode = (
   afi: Afi,
   addPath: boolean
 ): Prefixes | string => {
-  const maxBits = addressWidth(afi) * 8
-  // One byte is the smallest possible prefix (a /0), so this bounds the count.
-  const b = new Builder(afi, Math.max(1, Math.min(end - start, 4096) >>> (addPath ? 2 : 1)), addPath)
+  const w = addressWidth(afi)
+  const maxBits = w * 8
+  const idBytes = addPath ? 4 : 0
+  let count = 0
   let o = start
   while (o < end) {
-    let pathId = 0
-    if (addPath) {
-      if (end - o < 5) return `path identifier and prefix length need 5 bytes at offset ${o - start}, ${end - o} left`
-      pathId = ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0
+    if (end - o <= idBytes) {
+      return `path identifier and prefix length need 5 bytes at offset ${o - start}, ${end - o} left`
+    }
+    const len = bytes[o + idBytes]!
+    if (len > maxBits) return `prefix length ${len} exceeds ${maxBits} at offset ${o + idBytes - start}`
+    const next = o + idBytes + 1 + ((len + 7) >>> 3)
+    if (next > end) return `prefix /${len} needs ${(len + 7) >>> 3} bytes at offset ${o + idBytes + 1 - start}, ${end - o - idBytes - 1} left`
+    o = next
+    count++
+  }
+  if (count === 0) return empty(afi, addPath)
+  const lengths = new Uint8Array(count)
+  const addresses = new Uint8Array(count * w)
+  const pathIds = addPath ? new Uint32Array(count) : undefined
+  o = start
+  for (let i = 0; i < count; i++) {
+    if (pathIds !== undefined) {
+      pathIds[i] = ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0
       o += 4
     }
     const len = bytes[o++]!
-    if (len > maxBits) return `prefix length ${len} exceeds ${maxBits} at offset ${o - 1 - start}`
-    const n = (len + 7) >>> 3
-    if (o + n > end) return `prefix /${len} needs ${n} bytes at offset ${o - start}, ${end - o} left`
-    b.pushBytes(len, bytes, o, pathId)
-    o += n
+    lengths[i] = len
+    const full = len >>> 3
+    const base = i * w
+    for (let k = 0; k < full; k++) addresses[base + k] = bytes[o + k]!
+    const rem = len & 7
+    if (rem !== 0) addresses[base + full] = bytes[o + full]! & (0xff00 >>> rem)
+    o += (len + 7) >>> 3
   }
-  return b.done()
+  return { afi, count, lengths, addresses, pathIds }
 }
 
 /**
  * Write prefixes `[from, to)` of `p` into `out` at `at`; returns the new offset.
- * The caller has checked the space with `encodedSize`. Path ids are written when
- * `addPath` is set (0 for a block without them) and left out otherwise.
+ * The caller has checked the space with `encodedSize`/`rangeSize`. Path ids are written
+ * when `addPath` is set (0 for a block without them) and left out otherwise.
  */
 export const encodeRange = (
   p: Prefixes,
@@ -179,7 +251,9 @@ export const encodeRange = (
   at: number
 ): number => {
   const w = addressWidth(p.afi)
-  const ids = p.pathIds
+  const lengths = p.lengths
+  const addresses = p.addresses
+  const ids = addPath ? p.pathIds : undefined
   let o = at
   for (let i = from; i < to; i++) {
     if (addPath) {
@@ -190,19 +264,23 @@ export const encodeRange = (
       out[o + 3] = id
       o += 4
     }
-    const len = p.lengths[i]!
+    const len = lengths[i]!
     out[o++] = len
     const n = (len + 7) >>> 3
     const base = i * w
-    for (let k = 0; k < n; k++) out[o + k] = p.addresses[base + k]!
+    for (let k = 0; k < n; k++) out[o + k] = addresses[base + k]!
     o += n
   }
   return o
 }
 
-/** Total NLRI bytes for the whole block. */
-export const byteLength = (p: Prefixes, addPath: boolean): number => {
-  let n = 0
-  for (let i = 0; i < p.count; i++) n += encodedSize(p.lengths[i]!, addPath)
+/** NLRI bytes of prefixes `[from, to)`. */
+export const rangeSize = (p: Prefixes, from: number, to: number, addPath: boolean): number => {
+  const lengths = p.lengths
+  let n = (to - from) * (addPath ? 5 : 1)
+  for (let i = from; i < to; i++) n += (lengths[i]! + 7) >>> 3
   return n
 }
+
+/** Total NLRI bytes for the whole block. */
+export const byteLength = (p: Prefixes, addPath: boolean): number => rangeSize(p, 0, p.count, addPath)

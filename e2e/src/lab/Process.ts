@@ -1,0 +1,83 @@
+/**
+ * A daemon started for the lab (BIRD, gobgpd, dumpcap): spawned in a Scope,
+ * its output appended to a log file, and stopped by its PID when the scope closes
+ * — first politely, then with SIGKILL. Only processes started here are ever signalled.
+ */
+import { Duration, Effect, type Scope } from "effect"
+import * as LabError from "./LabError.js"
+
+export interface Process {
+  readonly name: string
+  readonly pid: number
+  readonly logFile: string
+  /** Resolves with the exit code once the process has ended. */
+  readonly exited: Promise<number>
+  /** True while the process has not exited. */
+  readonly running: () => boolean
+  /** The log so far (stdout and stderr). */
+  readonly log: () => Effect.Effect<string>
+}
+
+export interface Options {
+  readonly name: string
+  readonly argv: ReadonlyArray<string>
+  readonly logFile: string
+  /** Signal sent first on release (default SIGTERM; dumpcap wants SIGINT to flush its file). */
+  readonly stopSignal?: NodeJS.Signals
+  /** How long to wait after the first signal before SIGKILL (default 3 s). */
+  readonly stopGrace?: Duration.DurationInput
+}
+
+const waitExit = (p: Process, grace: Duration.DurationInput): Effect.Effect<boolean> =>
+  Effect.promise(() => p.exited).pipe(
+    Effect.as(true),
+    Effect.timeoutTo({ duration: grace, onTimeout: () => false, onSuccess: (b) => b })
+  )
+
+/** Sends `signal` to the process if it still runs, waits up to `grace`, then SIGKILLs it. */
+export const stop = (
+  p: Process,
+  signal: NodeJS.Signals = "SIGTERM",
+  grace: Duration.DurationInput = "3 seconds"
+): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    if (!p.running()) return
+    yield* Effect.sync(() => process.kill(p.pid, signal)).pipe(Effect.ignore)
+    if (yield* waitExit(p, grace)) return
+    yield* Effect.sync(() => process.kill(p.pid, "SIGKILL")).pipe(Effect.ignore)
+    yield* waitExit(p, "2 seconds")
+  })
+
+/** Starts a process; closing the scope stops it (by PID) if it is still running. */
+export const spawn = (opts: Options): Effect.Effect<Process, LabError.LabError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: (): Process => {
+        const out = Bun.file(opts.logFile)
+        const child = Bun.spawn([...opts.argv], { stdin: "ignore", stdout: out, stderr: out })
+        let done = false
+        const exited = child.exited.then((code) => {
+          done = true
+          return code
+        })
+        return {
+          name: opts.name,
+          pid: child.pid,
+          logFile: opts.logFile,
+          exited,
+          running: () => !done,
+          log: () => Effect.promise(() => Bun.file(opts.logFile).text().catch(() => ""))
+        }
+      },
+      catch: (e) => LabError.make("Process", `cannot start ${opts.name} (${opts.argv.join(" ")}): ${String(e)}`)
+    }),
+    (p) => stop(p, opts.stopSignal ?? "SIGTERM", opts.stopGrace ?? "3 seconds")
+  )
+
+/** Fails if the process has already exited (e.g. a config error), with the tail of its log. */
+export const ensureRunning = (p: Process): Effect.Effect<void, LabError.LabError> =>
+  p.running()
+    ? Effect.void
+    : Effect.flatMap(p.log(), (log) =>
+        Effect.fail(LabError.make("Process", `${p.name} (pid ${p.pid}) exited early:\n${log.split("\n").slice(-30).join("\n")}`))
+      )
