@@ -1,7 +1,8 @@
 /**
  * Captures golden BGP vectors from real peers: BIRD 2 and gobgpd in two network
- * namespaces joined by a veth pair, an eBGP session over IPv4 and an iBGP session
- * over IPv6, each carrying IPv4 and IPv6 unicast. dumpcap records port 179; the
+ * namespaces joined by a veth pair, with three sessions: eBGP over IPv4 and iBGP
+ * over IPv6 (both carrying IPv4 and IPv6 unicast), and eBGP over IPv4 where BIRD
+ * plays a 2-octet-AS speaker (IPv4 only). dumpcap records port 179; the
  * TCP payloads are reassembled per direction, split into messages and written as
  * hex (one message per line) to packages/wire/test/golden/.
  *
@@ -204,7 +205,7 @@ const gobgpConfig: GobgpConfig = {
   ],
   // Nothing from BIRD enters gobgpd's RIB and only its own routes leave it: no echo of BIRD's
   // routes and no best-path churn, so the exchange is the same on every run.
-  rejectImports: true,
+  rejectFrom: [BIRD_V4, BIRD_V6, BIRD_AS2_V4],
   exportOnly: [
     { name: "own4", prefixes: [{ prefix: "198.51.100.0/24", lengths: "24..32" }] },
     { name: "own6", prefixes: [{ prefix: "2001:db8:2000::/36", lengths: "36..128" }] }
@@ -387,14 +388,14 @@ const capture = Effect.scoped(
     const bird = yield* Bird.start({ ns: nsBird, dir: WORK_DIR, config: birdConfig })
     yield* note(`ip netns exec ${nsBird.name} bird -f -c bird.conf -s bird.ctl`)
 
-    yield* note("# wait until both sessions are Established")
+    yield* note("# wait until the three sessions are Established")
     yield* Bird.waitEstablished(bird, "ebgp_gobgp")
     yield* Bird.waitEstablished(bird, "ibgp_gobgp")
     yield* Bird.waitEstablished(bird, "as2_gobgp")
     yield* waitFor("BIRD imported gobgpd's 7 routes over eBGP", Effect.map(birdRouteCount(bird, "ebgp_gobgp"), (n) => n >= 7))
     yield* waitFor("BIRD imported gobgpd's 4 IPv4 routes over the 2-octet session", Effect.map(birdRouteCount(bird, "as2_gobgp"), (n) => n >= 4))
     yield* waitFor(
-      "gobgpd received BIRD's routes on both sessions",
+      "gobgpd received BIRD's routes on the three sessions",
       Effect.all([
         gobgpAdjIn(g, BIRD_V4, "ipv4"),
         gobgpAdjIn(g, BIRD_V4, "ipv6"),

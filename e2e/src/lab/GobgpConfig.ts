@@ -48,8 +48,8 @@ export interface GobgpConfig {
   readonly neighbors: ReadonlyArray<Neighbor>
   /** When set, gobgpd exports only routes within these sets (global export policy, default reject). */
   readonly exportOnly?: ReadonlyArray<PrefixSet>
-  /** Reject every received route (global import policy): the peers' routes never reach gobgpd's RIB. */
-  readonly rejectImports?: boolean
+  /** Neighbors whose routes are all rejected on import (global import policy); they never reach gobgpd's RIB. */
+  readonly rejectFrom?: ReadonlyArray<string>
 }
 
 const q = (s: string): string => JSON.stringify(s)
@@ -131,6 +131,21 @@ const renderExportOnly = (sets: ReadonlyArray<PrefixSet>): Array<string> => {
   return out
 }
 
+const renderRejectFrom = (neighbors: ReadonlyArray<string>): Array<string> => [
+  "[[defined-sets.neighbor-sets]]",
+  '  neighbor-set-name = "reject-from"',
+  `  neighbor-info-list = [${neighbors.map(q).join(", ")}]`,
+  "[[policy-definitions]]",
+  '  name = "reject-from"',
+  "  [[policy-definitions.statements]]",
+  '    name = "reject-from"',
+  "    [policy-definitions.statements.conditions.match-neighbor-set]",
+  '      neighbor-set = "reject-from"',
+  '      match-set-options = "any"',
+  "    [policy-definitions.statements.actions]",
+  '      route-disposition = "reject-route"'
+]
+
 export const render = (c: GobgpConfig): string => {
   const out = [
     "[global.config]",
@@ -139,12 +154,13 @@ export const render = (c: GobgpConfig): string => {
     `  port = ${c.port ?? 179}`
   ]
   if (c.listenAddresses !== undefined) out.push(`  local-address-list = [${c.listenAddresses.map(q).join(", ")}]`)
-  if (c.exportOnly !== undefined || c.rejectImports) {
+  if (c.exportOnly !== undefined || c.rejectFrom !== undefined) {
     out.push("[global.apply-policy.config]")
     if (c.exportOnly !== undefined) out.push('  export-policy-list = ["export-only"]', '  default-export-policy = "reject-route"')
-    if (c.rejectImports) out.push('  default-import-policy = "reject-route"')
+    if (c.rejectFrom !== undefined) out.push('  import-policy-list = ["reject-from"]', '  default-import-policy = "accept-route"')
   }
   for (const n of c.neighbors) out.push(...renderNeighbor(n))
   if (c.exportOnly !== undefined) out.push(...renderExportOnly(c.exportOnly))
+  if (c.rejectFrom !== undefined) out.push(...renderRejectFrom(c.rejectFrom))
   return `${out.join("\n")}\n`
 }

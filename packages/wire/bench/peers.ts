@@ -65,7 +65,7 @@ const session = async (localAddress: string, port: number) => {
     for (;;) {
       const f = framer.next()
       if (f === undefined) break
-      if (!("type" in f)) {
+      if (f._tag === "WireError") {
         failure = f.detail
         break
       }
@@ -137,7 +137,7 @@ const kbgpRow = async (stream: Uint8Array, expected: number): Promise<Result> =>
       framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length))
       for (;;) {
         const f = framer.next()
-        if (f === undefined || !("type" in f)) break
+        if (f === undefined || f._tag === "WireError") break
         const m = Message.decodeFrame(f, ctx)
         if (m._tag === "Update") {
           seen += m.nlri.count

@@ -50,7 +50,7 @@ const decodeStream = (stream: Uint8Array): number => {
     for (;;) {
       const f = framer.next()
       if (f === undefined) break
-      if (!("type" in f)) throw new Error(`framing failed: ${f.detail}`)
+      if (f._tag === "WireError") throw new Error(`framing failed: ${f.detail}`)
       const m = Message.decodeFrame(f, ctx)
       if (m._tag === "WireError") throw new Error(`decode failed: ${m.detail}`)
       if (m._tag === "Update") {

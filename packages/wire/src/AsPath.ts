@@ -111,25 +111,3 @@ export const applyAs4 = (attributes: Attributes): Attributes => {
   if (as4Path !== undefined && rest.asPath !== undefined) out.asPath = reconstruct(rest.asPath, as4Path)
   return out
 }
-
-/** Text form: `65001 65002 {65003,65004} (65010 65011) [65020,65021]` (confed sequence in (), confed set in []). */
-export const format = (path: AsPath): string => {
-  const parts: Array<string> = []
-  for (const s of path) {
-    switch (s.type) {
-      case SegmentType.AsSequence:
-        parts.push(s.asns.join(" "))
-        break
-      case SegmentType.AsSet:
-        parts.push(`{${s.asns.join(",")}}`)
-        break
-      case SegmentType.ConfedSequence:
-        parts.push(`(${s.asns.join(" ")})`)
-        break
-      case SegmentType.ConfedSet:
-        parts.push(`[${s.asns.join(",")}]`)
-        break
-    }
-  }
-  return parts.join(" ")
-}

@@ -12,6 +12,7 @@ import type { WireError } from "./WireError.js"
 import * as Header from "./internal/Header.js"
 
 export interface Frame {
+  readonly _tag: "Frame"
   /** Message type from the header (1..5; anything else is a header error). */
   readonly type: number
   /** The whole message, header included. */
@@ -110,7 +111,7 @@ export class Framer {
     }
     this.buffered -= n
     this.need = 0
-    return { type: this.type, bytes, bodyStart: Header.HEADER_LENGTH, bodyEnd: n }
+    return { _tag: "Frame", type: this.type, bytes, bodyStart: Header.HEADER_LENGTH, bodyEnd: n }
   }
 
   /** Move to the next chunk, dropping references to consumed ones. */

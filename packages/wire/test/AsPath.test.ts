@@ -33,7 +33,7 @@ describe("firstAs", () => {
   })
 })
 
-describe("asSequence, includes, format", () => {
+describe("asSequence, includes", () => {
   test("asSequence builds one AS_SEQUENCE, or the empty path", () => {
     expect(AsPathM.asSequence([1, 2])).toEqual([seq(1, 2)])
     expect(AsPathM.asSequence([])).toEqual([])
@@ -41,12 +41,6 @@ describe("asSequence, includes, format", () => {
   test("includes finds an AS in any segment", () => {
     expect(AsPathM.includes([seq(1), set(2, 3), cseq(4)], 3)).toBe(true)
     expect(AsPathM.includes([seq(1), set(2, 3)], 4)).toBe(false)
-  })
-  test("format writes sets in braces and confederation segments in brackets", () => {
-    expect(AsPathM.format([cseq(65010, 65011), cset(65020, 65021), seq(65001, 65002), set(65003, 65004)])).toBe(
-      "(65010 65011) [65020,65021] 65001 65002 {65003,65004}"
-    )
-    expect(AsPathM.format([])).toBe("")
   })
 })
 

@@ -1,0 +1,11 @@
+import { expect, test } from "bun:test"
+
+test("the README quickstart runs and prints the decoded announcement", async () => {
+  const proc = Bun.spawn(["bun", "examples/quickstart.ts"], { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" })
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  expect(err).toBe("")
+  expect(code).toBe(0)
+  expect(out.trim()).toBe(
+    "192.0.2.10/32 198.51.100.0/24 | origin igp, as-path 64512, next-hop 10.0.0.1, communities [64512:100 no-export]"
+  )
+})
