@@ -155,6 +155,19 @@ describe("kubeconfig over TLS", () => {
     expect(names).toEqual(["web"])
   })
 
+  test("KubeClient.layerFromOptions resolves the configuration and serves the client", async () => {
+    const s = tlsServer({ tokens: ["tok"] })
+    const d = tmp()
+    writeFileSync(join(d, "config"), kubeconfig({ server: s.url, "certificate-authority-data": b64(pki.ca.cert) }, { token: "tok" }))
+    const names = await run(
+      Effect.gen(function*() {
+        const client = yield* KubeClient.KubeClient
+        return (yield* client.list(services)).items.length
+      }).pipe(Effect.provide(KubeClient.layerFromOptions({ mode: "kubeconfig", kubeconfig: join(d, "config") })))
+    )
+    expect(names).toBe(1)
+  })
+
   test("a wrong token is Unauthorized, naming the URL", async () => {
     const s = tlsServer({ tokens: ["right"] })
     const d = tmp()

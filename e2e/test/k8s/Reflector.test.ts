@@ -332,42 +332,101 @@ describe("Reflector", () => {
     )
   })
 
-  for (const seedValue of [12345, 777, 424242]) {
-  test(`a mixed sequence of changes and failures always ends equal to the server (sequence ${seedValue})`, async () => {
-    const s = start({ historyLimit: 20 })
-    seed(s, 6)
-    // A fixed pseudo-random sequence (deterministic), mixing writes with every failure the server can inject.
-    let x = seedValue
-    const rnd = (n: number) => {
-      x = (x * 1103515245 + 12345) % 2147483648
-      return x % n
-    }
+  test("a relist swaps the whole store at once: every published state holds every untouched object", async () => {
+    const s = start()
+    seed(s, 12)
     await run(
       Effect.gen(function*() {
         const { r, converged } = yield* services(s)
-        for (let step = 0; step < 60; step++) {
-          const op = rnd(12)
-          const name = `svc-${rnd(10)}`
-          const ns = rnd(2) === 0 ? "default" : "other"
-          if (op <= 3) s.apply(kinds.service, svc(name, 2000 + step, ns))
-          else if (op <= 5) s.remove(kinds.service, ns, name)
-          else if (op === 6) s.dropWatches("next-event")
-          else if (op === 7) s.dropWatches("now")
-          else if (op === 8) s.compact()
-          else if (op === 9) s.stallWatches()
-          else if (op === 10) s.sendRaw(kinds.service, "not json")
-          else {
-            s.startOutage("503")
-            yield* Effect.sleep(Duration.millis(30))
-            s.endOutage()
-          }
-          if (rnd(3) === 0) yield* Effect.sleep(Duration.millis(rnd(40)))
-        }
+        const initial = yield* r.get
+        const states = yield* Ref.make<Array<Reflector.State<unknown, unknown>>>([])
+        yield* Effect.forkScoped(Stream.runForEach(r.changes, (st) => Ref.update(states, (xs) => [...xs, st])))
+        yield* until(() => s.openWatches(kinds.service) === 1)
+        s.stallWatches()
+        s.apply(kinds.service, svc("svc-0", 1))
+        s.remove(kinds.service, "other", "svc-1")
+        s.apply(kinds.service, svc("fresh", 2))
+        s.compact()
+        const lists = listCalls(s, "services").length
+        s.dropWatches("now")
         yield* converged()
-        expect(sameAsServer("Service", (yield* r.get).items, s.objects(kinds.service))).toBe(true)
+        expect(listCalls(s, "services").length).toBeGreaterThan(lists)
+        const untouched = [...initial.items.keys()].filter((k) => k !== "default/svc-0" && k !== "other/svc-1")
+        const seen = yield* Ref.get(states)
+        for (const st of seen) for (const k of untouched) expect(st.items.get(k)).toBe(initial.items.get(k))
+        // One swap for the whole relist (the first state recorded is the one before it).
+        expect(seen.length).toBe(2)
       }),
-      { config: configFor(s), timeout: Duration.seconds(20) }
+      { config: configFor(s) }
     )
   })
+
+  test("bookmarks keep a quiet stream alive past the idle timeout", async () => {
+    const s = start({ bookmarkIntervalMs: 150 })
+    seed(s, 1)
+    await run(
+      Effect.gen(function*() {
+        yield* services(s)
+        yield* until(() => s.openWatches(kinds.service) === 1)
+        yield* Effect.sleep(Duration.millis(1500)) // 2.5 idle timeouts without a single event
+        expect(watchCalls(s, "services").length).toBe(1)
+      }),
+      { config: configFor(s) }
+    )
+  })
+
+  test("a watch the server ends after timeoutSeconds is resumed where it was, without a relist", async () => {
+    const s = start({ bookmarkIntervalMs: 150 })
+    seed(s, 2)
+    await run(
+      Effect.gen(function*() {
+        const { converged } = yield* services(s, { ...fastReflector, watchTimeoutSeconds: 1 })
+        yield* until(() => watchCalls(s, "services").length >= 2)
+        expect(watchCalls(s, "services")[0]!.query.timeoutSeconds).toBe("1")
+        expect(listCalls(s, "services").length).toBe(1)
+        s.apply(kinds.service, svc("after-timeout", 1))
+        yield* converged()
+      }),
+      { config: configFor(s) }
+    )
+  })
+
+  for (const seedValue of [12345, 777, 424242]) {
+    test(`a mixed sequence of changes and failures always ends equal to the server (sequence ${seedValue})`, async () => {
+      const s = start({ historyLimit: 20 })
+      seed(s, 6)
+      // A fixed pseudo-random sequence (deterministic), mixing writes with every failure the server can inject.
+      let x = seedValue
+      const rnd = (n: number) => {
+        x = (x * 1103515245 + 12345) % 2147483648
+        return x % n
+      }
+      await run(
+        Effect.gen(function*() {
+          const { r, converged } = yield* services(s)
+          for (let step = 0; step < 60; step++) {
+            const op = rnd(12)
+            const name = `svc-${rnd(10)}`
+            const ns = rnd(2) === 0 ? "default" : "other"
+            if (op <= 3) s.apply(kinds.service, svc(name, 2000 + step, ns))
+            else if (op <= 5) s.remove(kinds.service, ns, name)
+            else if (op === 6) s.dropWatches("next-event")
+            else if (op === 7) s.dropWatches("now")
+            else if (op === 8) s.compact()
+            else if (op === 9) s.stallWatches()
+            else if (op === 10) s.sendRaw(kinds.service, "not json")
+            else {
+              s.startOutage("503")
+              yield* Effect.sleep(Duration.millis(30))
+              s.endOutage()
+            }
+            if (rnd(3) === 0) yield* Effect.sleep(Duration.millis(rnd(40)))
+          }
+          yield* converged()
+          expect(sameAsServer("Service", (yield* r.get).items, s.objects(kinds.service))).toBe(true)
+        }),
+        { config: configFor(s), timeout: Duration.seconds(20) }
+      )
+    })
   }
 })

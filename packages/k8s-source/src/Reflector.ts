@@ -12,7 +12,7 @@
  * - a kind whose list answers 404 (CRD not installed) has no objects; the list is tried again every
  *   `absentRecheck`, and each of `versions` is tried in order first.
  */
-import { Chunk, Duration, Effect, Either, LogLevel, Schedule, Stream, SubscriptionRef } from "effect"
+import { Chunk, Duration, Effect, Either, LogLevel, Random, Schedule, Stream, SubscriptionRef } from "effect"
 import type { Scope } from "effect"
 import { objectEqual } from "./internal/DeepEqual.js"
 import type { ResourceRef, WatchEvent } from "./KubeClient.js"
@@ -45,7 +45,10 @@ export interface State<A, E> {
 export interface Settings {
   /** `limit` of each list page. */
   readonly pageSize: number
-  /** Asks the server to end each watch after this long; the watch is then resumed (not relisted). */
+  /**
+   * Asks the server to end each watch after between this and twice this many seconds (random, as client-go
+   * does, so that many agents do not reconnect at once); the watch is then resumed, not relisted.
+   */
   readonly watchTimeoutSeconds: number
   /** No bytes (events or bookmarks) for this long: the stream is presumed dead and reopened. */
   readonly idleTimeout: Duration.DurationInput
@@ -327,10 +330,11 @@ export const make = <A, E extends { readonly message: string }>(
     const watchPhase = (phase: Extract<Phase, { _tag: "Watch" }>): Effect.Effect<Phase> =>
       Effect.scoped(
         Effect.gen(function*() {
+          const timeoutSeconds = yield* Random.nextIntBetween(s.watchTimeoutSeconds, 2 * s.watchTimeoutSeconds)
           const opened = yield* client.watch(ref(phase.version), {
             resourceVersion: phase.rv,
             allowWatchBookmarks: true,
-            timeoutSeconds: s.watchTimeoutSeconds,
+            timeoutSeconds,
             idleTimeout: s.idleTimeout
           }).pipe(Effect.either)
           if (Either.isLeft(opened)) {

@@ -158,40 +158,32 @@ const kbgpRow = async (stream: Uint8Array, expected: number): Promise<Result> =>
   return { name: "kbgp @kbgp/wire (Framer + decode, no RIB)", seconds: (t1 - t0) / 1000, note: "same process, loopback TCP" }
 }
 
-const gobgpRow = async (stream: Uint8Array, expected: number): Promise<Result> => {
-  const name = "gobgpd (decode + adj-RIB-in)"
-  const gobgpd = which("gobgpd")
-  const gobgp = which("gobgp")
-  if (gobgpd === undefined || gobgp === undefined) return { name, seconds: undefined, note: "skipped: gobgpd not installed" }
-  const dir = mkdtempSync(join(tmpdir(), "kbgp-bench-gobgp-"))
+/** One daemon under test: how to start it listening on `port` for a peer at `peerAddress`, and how to count its prefixes. */
+interface Daemon {
+  readonly name: string
+  readonly binaries: ReadonlyArray<string>
+  readonly peerAddress: string
+  readonly start: (dir: string, port: number, bin: ReadonlyArray<string>) => { readonly argv: Array<string>; readonly count: () => Promise<number>; readonly via: string }
+}
+
+const daemonRow = async (d: Daemon, stream: Uint8Array, expected: number): Promise<Result> => {
+  const bin = d.binaries.map(which)
+  if (bin.some((b) => b === undefined)) return { name: d.name, seconds: undefined, note: `skipped: ${d.binaries.join("/")} not installed` }
+  const dir = mkdtempSync(join(tmpdir(), "kbgp-bench-"))
   const port = 20000 + Math.floor(Math.random() * 20000)
-  const api = port + 1
-  writeFileSync(
-    join(dir, "gobgpd.toml"),
-    `[global.config]\n  as = ${PEER_AS}\n  router-id = "127.0.0.1"\n  port = ${port}\n  local-address-list = ["127.0.0.1"]\n` +
-      `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "127.0.0.3"\n    peer-as = ${LOCAL_AS}\n` +
-      `  [neighbors.transport.config]\n    passive-mode = true\n` +
-      `  [neighbors.timers.config]\n    hold-time = 240\n`
-  )
-  const proc = Bun.spawn([gobgpd, "-f", join(dir, "gobgpd.toml"), "--api-hosts", `127.0.0.1:${api}`, "--pprof-disable", "-l", "warn"], {
-    stdout: "ignore",
-    stderr: "ignore"
-  })
+  const { argv, count, via } = d.start(dir, port, bin as Array<string>)
+  const proc = Bun.spawn(argv, { stdout: "ignore", stderr: "ignore" })
   try {
     await sleep(1000)
-    const s = await session("127.0.0.3", port)
-    const count = async () => {
-      const out = await run([gobgp, "-u", "127.0.0.1", "-p", String(api), "neighbor", "127.0.0.3", "-j"])
-      const j = JSON.parse(out) as { state?: { afi_safis?: Array<{ state?: { received?: number } }> }; afi_safis?: Array<{ state?: { received?: number } }> }
-      const fams = j.afi_safis ?? j.state?.afi_safis ?? []
-      return fams.reduce((n, f) => n + (f.state?.received ?? 0), 0)
-    }
+    const s = await session(d.peerAddress, port)
     const t0 = await s.send(stream)
     const t1 = await waitFor(count, expected, 300_000)
     s.close()
-    return { name, seconds: t1 === undefined ? undefined : (t1 - t0) / 1000, note: t1 === undefined ? `timed out (${s.failure() ?? "no error"})` : `polled via gobgp CLI every ${POLL_MS} ms` }
+    return t1 === undefined
+      ? { name: d.name, seconds: undefined, note: `timed out (${s.failure() ?? "no error"})` }
+      : { name: d.name, seconds: (t1 - t0) / 1000, note: `polled via ${via} every ${POLL_MS} ms` }
   } catch (e) {
-    return { name, seconds: undefined, note: `failed: ${(e as Error).message}` }
+    return { name: d.name, seconds: undefined, note: `failed: ${(e as Error).message}` }
   } finally {
     proc.kill()
     await proc.exited
@@ -199,44 +191,56 @@ const gobgpRow = async (stream: Uint8Array, expected: number): Promise<Result> =
   }
 }
 
-const birdRow = async (stream: Uint8Array, expected: number): Promise<Result> => {
-  const name = "BIRD 2 (decode + table import)"
-  const bird = which("bird")
-  const birdc = which("birdc")
-  if (bird === undefined || birdc === undefined) return { name, seconds: undefined, note: "skipped: bird2 not installed" }
-  const dir = mkdtempSync(join(tmpdir(), "kbgp-bench-bird-"))
-  const port = 20000 + Math.floor(Math.random() * 20000)
-  const sock = join(dir, "bird.ctl")
-  writeFileSync(
-    join(dir, "bird.conf"),
-    `router id 127.0.0.1;\nprotocol device {}\n` +
-      `protocol bgp bench {\n  local 127.0.0.1 port ${port} as ${PEER_AS};\n  neighbor 127.0.0.4 as ${LOCAL_AS};\n  passive on;\n  multihop;\n  hold time 240;\n` +
-      `  ipv4 { import all; export none; gateway recursive; igp table master4; };\n}\n`
-  )
-  const proc = Bun.spawn([bird, "-f", "-c", join(dir, "bird.conf"), "-s", sock, "-P", join(dir, "bird.pid")], { stdout: "ignore", stderr: "ignore" })
-  try {
-    await sleep(1000)
-    const s = await session("127.0.0.4", port)
-    const count = async () => {
-      const out = await run([birdc, "-s", sock, "show", "protocols", "all", "bench"])
-      const m = /Routes:\s+(\d+) imported/.exec(out)
-      return m === null ? 0 : Number(m[1])
+const gobgpd: Daemon = {
+  name: "gobgpd (decode + adj-RIB-in)",
+  binaries: ["gobgpd", "gobgp"],
+  peerAddress: "127.0.0.3",
+  start: (dir, port, [daemon, cli]) => {
+    const api = String(port + 1)
+    writeFileSync(
+      join(dir, "gobgpd.toml"),
+      `[global.config]\n  as = ${PEER_AS}\n  router-id = "127.0.0.1"\n  port = ${port}\n  local-address-list = ["127.0.0.1"]\n` +
+        `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "127.0.0.3"\n    peer-as = ${LOCAL_AS}\n` +
+        `  [neighbors.transport.config]\n    passive-mode = true\n` +
+        `  [neighbors.timers.config]\n    hold-time = 240\n`
+    )
+    return {
+      argv: [daemon!, "-f", join(dir, "gobgpd.toml"), "--api-hosts", `127.0.0.1:${api}`, "--pprof-disable", "-l", "warn"],
+      via: "gobgp CLI",
+      count: async () => {
+        const out = await run([cli!, "-u", "127.0.0.1", "-p", api, "neighbor", "127.0.0.3", "-j"])
+        const j = JSON.parse(out) as { afi_safis?: Array<{ state?: { received?: number } }> }
+        return (j.afi_safis ?? []).reduce((n, f) => n + (f.state?.received ?? 0), 0)
+      }
     }
-    const t0 = await s.send(stream)
-    const t1 = await waitFor(count, expected, 300_000)
-    s.close()
-    return { name, seconds: t1 === undefined ? undefined : (t1 - t0) / 1000, note: t1 === undefined ? `timed out (${s.failure() ?? "no error"})` : `polled via birdc every ${POLL_MS} ms` }
-  } catch (e) {
-    return { name, seconds: undefined, note: `failed: ${(e as Error).message}` }
-  } finally {
-    proc.kill()
-    await proc.exited
-    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const bird: Daemon = {
+  name: "BIRD 2 (decode + table import)",
+  binaries: ["bird", "birdc"],
+  peerAddress: "127.0.0.4",
+  start: (dir, port, [daemon, cli]) => {
+    const ctl = join(dir, "bird.ctl")
+    writeFileSync(
+      join(dir, "bird.conf"),
+      `router id 127.0.0.1;\nprotocol device {}\n` +
+        `protocol bgp bench {\n  local 127.0.0.1 port ${port} as ${PEER_AS};\n  neighbor 127.0.0.4 as ${LOCAL_AS};\n  passive on;\n  multihop;\n  hold time 240;\n` +
+        `  ipv4 { import all; export none; gateway recursive; igp table master4; };\n}\n`
+    )
+    return {
+      argv: [daemon!, "-f", "-c", join(dir, "bird.conf"), "-s", ctl, "-P", join(dir, "bird.pid")],
+      via: "birdc",
+      count: async () => {
+        const m = /Routes:\s+(\d+) imported/.exec(await run([cli!, "-s", ctl, "show", "protocols", "all", "bench"]))
+        return m === null ? 0 : Number(m[1])
+      }
+    }
   }
 }
 
 export const compareWithPeers = async (stream: Uint8Array, expected: number): Promise<void> => {
-  const rows = [await kbgpRow(stream, expected), await gobgpRow(stream, expected), await birdRow(stream, expected)]
+  const rows = [await kbgpRow(stream, expected), await daemonRow(gobgpd, stream, expected), await daemonRow(bird, stream, expected)]
   console.log(`\nSide by side: ${expected.toLocaleString("en-US")} IPv4 prefixes (${(stream.length / 1e6).toFixed(2)} MB of UPDATEs) over loopback TCP\n`)
   console.log(["receiver", "seconds", "prefixes/s", "note"].join(" | "))
   for (const r of rows) {
