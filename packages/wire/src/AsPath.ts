@@ -97,15 +97,17 @@ export const reconstruct = (asPath: AsPath, as4Path: AsPath): AsPath => {
 /**
  * The attributes as a NEW speaker sees them (RFC 6793 §4.2.3): AS4_PATH merged into
  * AS_PATH and AS4_AGGREGATOR in place of an AGGREGATOR carrying AS_TRANS; both AS4
- * attributes removed. When AGGREGATOR names a real 2-octet AS, AS4_AGGREGATOR and
- * AS4_PATH are both ignored, whether or not AS4_AGGREGATOR is present (§4.2.3: an
- * OLD speaker aggregated after AS4_PATH was formed, so AS4_PATH is stale).
+ * attributes removed. When both AGGREGATOR and AS4_AGGREGATOR arrived and AGGREGATOR
+ * names a real 2-octet AS, AS4_AGGREGATOR and AS4_PATH are both ignored (§4.2.3: an OLD
+ * speaker aggregated after AS4_PATH was formed, so AS4_PATH is stale); without an
+ * AS4_AGGREGATOR that rule does not apply and AS4_PATH is merged.
  */
 export const applyAs4 = (attributes: Attributes): Attributes => {
   const { as4Path, as4Aggregator, ...rest } = attributes
   if (as4Path === undefined && as4Aggregator === undefined) return attributes
   const aggregator: Aggregator | undefined = rest.aggregator
-  if (aggregator !== undefined && aggregator.asn !== AS_TRANS) return rest
+  // RFC 6793 §4.2.3: only "if both the AGGREGATOR and the AS4_AGGREGATOR attributes are received".
+  if (aggregator !== undefined && as4Aggregator !== undefined && aggregator.asn !== AS_TRANS) return rest
   const out: { -readonly [K in keyof Attributes]: Attributes[K] } = rest
   if (aggregator !== undefined && as4Aggregator !== undefined) out.aggregator = as4Aggregator
   if (as4Path !== undefined && rest.asPath !== undefined) out.asPath = reconstruct(rest.asPath, as4Path)

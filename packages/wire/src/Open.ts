@@ -1,7 +1,10 @@
 /**
  * OPEN (RFC 4271 §4.2) with Capabilities optional parameters (RFC 5492) in the
- * classic or the RFC 9072 extended layout. Only the layout is checked here:
- * hold time, BGP identifier and peer AS are the FSM's to judge.
+ * classic or the RFC 9072 extended layout. `decodeBody` checks the layout and the
+ * version; `check` applies the value rules that need no configuration (AS 0, BGP
+ * Identifier 0, Hold Time 1–2). Rules that need the configuration (expected peer AS,
+ * own BGP Identifier, hold-time policy, RFC 9234 roles, unsupported capabilities)
+ * are the FSM's, with the subcodes in `Notification.OpenSubcode`.
  */
 import * as Capability from "./Capability.js"
 import type { Context } from "./Context.js"
@@ -57,6 +60,24 @@ const openError = (subcode: number, detail: string, data?: Uint8Array): WireErro
   WireError.make("Open", 2, subcode, detail, data)
 
 /**
+ * The value checks of a decoded OPEN that need no configuration; the NOTIFICATION to send,
+ * or undefined. The FSM runs it on every OPEN received (before its own, configured checks).
+ */
+export const check = (open: Open): WireError.WireError | undefined => {
+  // RFC 7607 §2: zero as the peer AS (My Autonomous System, or the 4-octet AS capability that stands
+  // for it, RFC 6793 §4.1) → 2/2 Bad Peer AS (RFC 4271 §6.2 names no data).
+  if (open.myAs === 0) return openError(2, "My Autonomous System is AS 0")
+  for (const c of open.capabilities) {
+    if (c._tag === "FourOctetAs" && c.asn === 0) return openError(2, "the 4-octet AS capability carries AS 0")
+  }
+  // RFC 6286 §2.2: a BGP Identifier of zero → 2/3 Bad BGP Identifier (any other non-zero value is syntactically valid).
+  if (open.bgpId === 0) return openError(3, "BGP Identifier 0")
+  // RFC 4271 §6.2: Hold Time values of one or two seconds MUST be rejected → 2/6 Unacceptable Hold Time.
+  if (open.holdTime === 1 || open.holdTime === 2) return openError(6, `Hold Time of ${open.holdTime} seconds`)
+  return undefined
+}
+
+/**
  * Walk the capabilities packed in one Capabilities parameter value `[start, end)`.
  * RFC 5492 §4: one or more capabilities per parameter.
  */
@@ -102,7 +123,7 @@ export const decodeBody = (bytes: Uint8Array, start: number, end: number, _ctx?:
   let extended = false
   let paramsEnd: number
   // RFC 9072 §2: a non-zero Non-Ext OP Len followed by Non-Ext OP Type 255 announces the extended layout;
-  // the Non-Ext OP Len itself is then ignored.
+  // the Non-Ext OP Len itself is then ignored (§3: even when it is not 255).
   if (optLength !== 0 && o < end && bytes[o] === PARAM_EXTENDED_LENGTH) {
     if (end - o < 3) return openError(0, `extended optional parameters length needs 3 bytes, ${end - o} left`)
     extended = true
@@ -111,7 +132,8 @@ export const decodeBody = (bytes: Uint8Array, start: number, end: number, _ctx?:
   } else {
     paramsEnd = o + optLength
   }
-  // The optional parameters must fit the message exactly.
+  // The optional parameters must fit the message exactly. RFC 4271 §6.2 names no subcode for a length that
+  // disagrees with the message, so 2/0 Unspecific (§6.2's rule for a recognised but malformed parameter).
   if (paramsEnd > end) {
     return openError(0, `optional parameters length ${paramsEnd - o} runs past the message (${end - o} bytes left)`)
   }
@@ -119,7 +141,7 @@ export const decodeBody = (bytes: Uint8Array, start: number, end: number, _ctx?:
   const headerLength = extended ? 3 : 2
   const caps: Array<Capability.Capability> = []
   while (o < paramsEnd) {
-    // A parameter header cut short by the end of the field (CVE-2022-43681 shape).
+    // A parameter header cut short by the end of the field (CVE-2022-43681 shape) → 2/0 (RFC 4271 §6.2).
     if (paramsEnd - o < headerLength) {
       return openError(0, `optional parameter header needs ${headerLength} bytes, ${paramsEnd - o} left`)
     }
@@ -129,8 +151,8 @@ export const decodeBody = (bytes: Uint8Array, start: number, end: number, _ctx?:
     if (length > paramsEnd - valueAt) {
       return openError(0, `optional parameter ${type} length ${length} runs past the optional parameters (${paramsEnd - valueAt} bytes left)`)
     }
-    // RFC 4271 §6.2: unrecognised optional parameter → 2/4. Data is the parameter, as BIRD sends
-    // (the RFC leaves it empty; peers use it to learn what to drop).
+    // RFC 4271 §6.2: unrecognised optional parameter → 2/4; RFC 9072 §3: so is type 255 anywhere but the
+    // first parameter position. Data is the parameter, as BIRD sends (RFC 4271 names none; it helps the peer).
     if (type !== PARAM_CAPABILITIES) {
       return openError(4, `unsupported optional parameter ${type}`, bytes.slice(o, valueAt + length))
     }

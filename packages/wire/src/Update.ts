@@ -73,10 +73,10 @@ export const decodeBody = (bytes: Uint8Array, start: number, end: number, ctx: C
   // RFC 7911 §3: path identifiers precede each prefix when ADD-PATH receive is on for IPv4 unicast.
   const addPath = ctx.addPath.has(Ipv4Unicast)
 
-  // RFC 7606 §3 i, §5.3: a malformed Withdrawn Routes field is a session reset; RFC 4271 names
-  // no subcode for it, so Malformed Attribute List (as for the lengths around it, §6.3).
+  // RFC 7606 §3 i, §5.3: the Withdrawn Routes field is checked "in the same manner as the NLRI field", and a
+  // malformed one is a session reset with the NLRI field's subcode, Invalid Network Field (RFC 4271 §6.3).
   const withdrawn = Prefixes.decode(bytes, withdrawnStart, withdrawnEnd, Afi.Ipv4, addPath)
-  if (typeof withdrawn === "string") return malformed(MALFORMED_ATTRIBUTE_LIST, `Withdrawn Routes: ${withdrawn}`)
+  if (typeof withdrawn === "string") return malformed(INVALID_NETWORK_FIELD, `Withdrawn Routes: ${withdrawn}`)
 
   const decoded = decodePathAttributes(bytes, attributesStart, attributesEnd, ctx)
   if (WireError.isWireError(decoded)) return decoded
@@ -104,21 +104,20 @@ export const decodeBody = (bytes: Uint8Array, start: number, end: number, ctx: C
     // RFC 4760 §3 (noted in RFC 7606 §3 d): NEXT_HOP is needed only for the IPv4 NLRI field, not for MP_REACH_NLRI.
     // (A NEXT_HOP sent with MP_REACH_NLRI alone is kept as received; RFC 4760 §3 has the RIB ignore it.)
     if (nlri.count > 0) need(AttrType.NextHop, "NEXT_HOP", attributes.nextHop !== undefined)
-    // LOCAL_PREF from an internal peer (RFC 4271 §5.1.5) is not checked: RFC 7606 §3 d and RFC 4760 §3
-    // list only ORIGIN, AS_PATH (and NEXT_HOP) as per-UPDATE mandatory, and a missing LOCAL_PREF has a
-    // safe meaning (the local default preference) — withdrawing the route would be the larger harm.
+    // LOCAL_PREF from an internal peer is not checked. RFC 4271 §5.1.5 and RFC 4760 §3 make the sender include it,
+    // but it is well-known discretionary: RFC 4271 §6.3 and RFC 7606 §3 d define no error for its absence (only
+    // for ORIGIN, AS_PATH, NEXT_HOP), and a missing LOCAL_PREF has a safe meaning (the local default).
     if (missing.length > 0) {
       treatAsWithdraw = true
       issues = [...issues, ...missing]
     }
-  } else if (treatAsWithdraw) {
-    // RFC 7606 §5.2: attributes (other than MP_UNREACH_NLRI) with no reachable NLRI, and an error whose
-    // approach is not attribute-discard → session reset: we cannot be sure the NLRI were identified.
-    const why = issues.find((i) => i.action === "treat-as-withdraw")
-    return malformed(
-      MALFORMED_ATTRIBUTE_LIST,
-      `malformed attribute in an UPDATE without reachable NLRI${why === undefined ? "" : `: ${why.detail}`}`
-    )
+  } else if (decoded.withdrawNotice !== undefined) {
+    // RFC 7606 §5.2: attributes other than MP_UNREACH_NLRI, no reachable NLRI, and an error whose approach is
+    // not attribute discard → session reset (every treat-as-withdraw finding comes from such an attribute or from
+    // a list that no longer frames; MP attribute errors already reset). §3 a: the subcode and data say what the
+    // error was, as RFC 4271 §6.3 sends them (e.g. 3/6 with the attribute for an undefined ORIGIN value).
+    const n = decoded.withdrawNotice
+    return WireError.make("Update", UPDATE_ERROR, n.subcode, `${n.detail} (in an UPDATE without reachable NLRI, RFC 7606 §5.2)`, n.data)
   }
 
   return build(withdrawn, attributes, nlri, mpReach, mpUnreach, treatAsWithdraw, issues)

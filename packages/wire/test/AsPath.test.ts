@@ -138,6 +138,14 @@ describe("applyAs4 (RFC 6793 §4.2.3)", () => {
     expect(AsPathM.applyAs4({ asPath, aggregator, as4Path, as4Aggregator })).toEqual({ asPath, aggregator })
   })
 
+  test("an AGGREGATOR with a real 2-octet AS but no AS4_AGGREGATOR still merges AS4_PATH", () => {
+    const aggregator = { asn: 65009, address: 2 }
+    expect(AsPathM.applyAs4({ asPath: [seq(65001, AsPathM.AS_TRANS)], aggregator, as4Path })).toEqual({
+      asPath: [seq(65001, 4200000000)],
+      aggregator
+    })
+  })
+
   test("attributes without AS4 attributes are returned as they are", () => {
     const a = { origin: 1 as const }
     expect(AsPathM.applyAs4(a)).toBe(a)

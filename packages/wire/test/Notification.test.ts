@@ -73,11 +73,42 @@ describe("NOTIFICATION names", () => {
     [7, 1, "ROUTE-REFRESH Message Error / Invalid Message Length"],
     [8, 0, "Send Hold Timer Expired"],
     [6, 77, "Cease / subcode 77"],
+    // IANA names deprecated values "Deprecated" and 0 "Unspecific" (codes 1–3) or "Reserved" (Cease, ROUTE-REFRESH).
+    [1, 0, "Message Header Error / Unspecific"],
+    [2, 0, "OPEN Message Error / Unspecific"],
+    [2, 5, "OPEN Message Error / Deprecated"],
+    [2, 8, "OPEN Message Error / Deprecated"],
+    [2, 10, "OPEN Message Error / Deprecated"],
+    [2, 12, "OPEN Message Error / subcode 12"],
+    [3, 0, "UPDATE Message Error / Unspecific"],
+    [3, 7, "UPDATE Message Error / Deprecated"],
+    [3, 12, "UPDATE Message Error / subcode 12"],
+    [7, 0, "ROUTE-REFRESH Message Error"],
+    [7, 2, "ROUTE-REFRESH Message Error / subcode 2"],
+    [0, 0, "Reserved"],
     [42, 1, "Unknown error code 42 / subcode 1"]
   ]
   for (const [code, subcode, name] of cases) {
     test(`${code}/${subcode} is "${name}"`, () => expect(Notification.describe(code, subcode)).toBe(name))
   }
+
+  test("every subcode constant names a registered subcode of its code", () => {
+    const tables: ReadonlyArray<readonly [number, Readonly<Record<string, number>>]> = [
+      [1, Notification.HeaderSubcode],
+      [2, Notification.OpenSubcode],
+      [3, Notification.UpdateSubcode],
+      [5, Notification.FsmSubcode],
+      [6, Notification.CeaseSubcode],
+      [7, Notification.RouteRefreshSubcode]
+    ]
+    for (const [code, table] of tables) {
+      for (const value of Object.values(table)) {
+        const name = Notification.codes[code]!.subcodes[value]
+        expect(name).toBeDefined()
+        expect(name).not.toBe("Deprecated")
+      }
+    }
+  })
 
   test("fromError carries a decode error's code, subcode and data", () => {
     const e = WireError.make("Header", 1, 2, "x", hex("0005"))
@@ -93,23 +124,38 @@ describe("RFC 9003 shutdown communication", () => {
     expect(Notification.shutdownCommunication(n)).toEqual({ text: "maintenance ☕" })
   })
 
-  test("text over 255 bytes is truncated on a character boundary", () => {
+  test("with a peer known to implement RFC 9003, text over 255 bytes is truncated on a character boundary", () => {
     // 127 two-byte characters (254 bytes) then a three-byte one: it cannot fit and is dropped whole.
     const text = "é".repeat(127) + "€" + "tail"
-    const n = Notification.shutdown(4, text)
+    const n = Notification.shutdown(4, text, 255)
     expect(n.data[0]).toBe(254)
     expect(Notification.shutdownCommunication(n)).toEqual({ text: "é".repeat(127) })
   })
 
+  test("RFC 9003 §3: by default (peer support unknown) the text is cut to 128 bytes", () => {
+    const n = Notification.shutdown(2, "x".repeat(200))
+    expect(n.data[0]).toBe(128)
+    expect(Notification.shutdownCommunication(n)).toEqual({ text: "x".repeat(128) })
+  })
+
+  test("RFC 9003 §2: the length is one octet, so no limit above 255 can be asked for", () => {
+    const n = Notification.shutdown(2, "x".repeat(400), 1000)
+    expect(n.data[0]).toBe(255)
+    expect(n.data.length).toBe(256)
+  })
+
   test("any text round-trips when it fits and is a prefix of the original when cut", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (text) => {
-        const n = Notification.shutdown(2, text)
+      fc.property(fc.string({ unit: "binary", maxLength: 200, size: "max" }), (text) => {
+        const n = Notification.shutdown(2, text, 255)
         expect(n.data.length).toBeLessThanOrEqual(256)
         const c = Notification.shutdownCommunication(n)
         expect(c?.issue).toBeUndefined()
         expect(text.startsWith(c!.text)).toBe(true)
         if (new TextEncoder().encode(text).length <= 255) expect(c!.text).toBe(text)
+        const compat = Notification.shutdownCommunication(Notification.shutdown(2, text))!
+        expect(text.startsWith(compat.text)).toBe(true)
+        expect(new TextEncoder().encode(compat.text).length).toBeLessThanOrEqual(128)
       }),
       { numRuns: 300 }
     )
@@ -163,6 +209,24 @@ describe("RFC 4486 maximum-prefix data", () => {
   test("a Cease 6/1 without the 7-byte form has no structured data", () => {
     expect(Notification.maximumPrefixesData(Notification.make(6, 1))).toBeUndefined()
     expect(Notification.maximumPrefixesData(Notification.make(6, 1, hex("0001")))).toBeUndefined()
+  })
+})
+
+describe("RFC 5492 §5 Unsupported Capability", () => {
+  test("the data lists the capabilities, each encoded as in the OPEN, and reads back", () => {
+    const caps = [
+      { _tag: "Multiprotocol" as const, afi: 2, safi: 1 },
+      { _tag: "FourOctetAs" as const, asn: 4200000000 }
+    ]
+    const n = Notification.unsupportedCapability(caps)
+    expect([n.code, n.subcode]).toEqual([2, 7])
+    expect(n.data).toEqual(hex("01 04 0002 00 01  41 04 fa56ea00"))
+    expect(Notification.unsupportedCapabilities(n)).toEqual(caps)
+  })
+
+  test("data that does not parse as capabilities, or another notification, reads as undefined", () => {
+    expect(Notification.unsupportedCapabilities(Notification.make(2, 7, hex("01 05 0002")))).toBeUndefined()
+    expect(Notification.unsupportedCapabilities(Notification.make(2, 4, hex("")))).toBeUndefined()
   })
 })
 

@@ -79,7 +79,7 @@ describe("round trips", () => {
       fc.assert(
         fc.property(Arb.attributes(opts), optionalMp(Arb.mpReach(ctx)), optionalMp(Arb.mpUnreach(ctx)), (a, reach, unreach) => {
           const r = decoded(encode(a, ctx, reach, unreach), ctx)
-          expect(r).toEqual({ attributes: a, mpReach: reach, mpUnreach: unreach, issues: [], treatAsWithdraw: false })
+          expect(r).toEqual({ attributes: a, mpReach: reach, mpUnreach: unreach, issues: [], treatAsWithdraw: false, withdrawNotice: undefined })
         }),
         { numRuns: 300 }
       )
@@ -343,7 +343,7 @@ describe("golden vectors (hand-assembled from the RFC 4271 / RFC 4760 layouts)",
       communities: Uint32Array.of(0xfde90064),
       largeCommunities: Uint32Array.of(65001, 1, 2)
     }
-    expect(decoded(b, ibgp)).toEqual({ attributes: a, mpReach: undefined, mpUnreach: undefined, issues: [], treatAsWithdraw: false })
+    expect(decoded(b, ibgp)).toEqual({ attributes: a, mpReach: undefined, mpUnreach: undefined, issues: [], treatAsWithdraw: false, withdrawNotice: undefined })
     expect(encode(a, ibgp)).toEqual(b)
   })
 

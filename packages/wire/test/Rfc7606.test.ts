@@ -9,7 +9,7 @@ import * as Family from "../src/Family.js"
 import type { AttributeIssue } from "../src/Message.js"
 import * as Prefixes from "../src/Prefixes.js"
 import { WireError } from "../src/WireError.js"
-import { decodePathAttributes, UpdateSubcode, type DecodedAttributes } from "../src/internal/PathAttributes.js"
+import { decodePathAttributes, uniqueLargeCommunities, UpdateSubcode, type DecodedAttributes } from "../src/internal/PathAttributes.js"
 import { ipv4, ipv6 } from "./arbitraries/Prefixes.js"
 
 const hex = (s: string): Array<number> => (s.replace(/\s+/g, "").match(/../g) ?? []).map((h) => parseInt(h, 16))
@@ -127,14 +127,21 @@ describe("RFC 7606 §3 c: attribute flags", () => {
     treatAsWithdraw(decode(field(attr(ON, AttrType.As4Path, "0201 fa56ea00")), old), AttrType.As4Path)
   })
 
-  test("MP_REACH_NLRI marked transitive → treat-as-withdraw, and its NLRI are still decoded for the withdrawal", () => {
-    const d = treatAsWithdraw(decode(field(attr(OT, 14, "0001 01 04 c0000201 00 18 0a0000"))), AttrType.MpReachNlri)
-    expect(d.mpReach?.nlri).toEqual(ipv4("10.0.0.0/24"))
+  // RFC 7606 §5.3 lists flags inconsistent with RFC 4760 among what makes an MP attribute incorrect, and §3 c
+  // defers to that: AFI/SAFI disable or session reset, never treat-as-withdraw.
+  test("§5.3: MP_REACH_NLRI marked transitive → session reset 3/9 with the attribute as data", () => {
+    const a = attr(OT, 14, "0001 01 04 c0000201 00 18 0a0000")
+    reset(decode(field(ORIGIN_IGP, a)), UpdateSubcode.OptionalAttributeError, a)
   })
 
-  test("MP_UNREACH_NLRI marked well-known → treat-as-withdraw, withdrawals still decoded", () => {
-    const d = treatAsWithdraw(decode(field(attr(WK, 15, "0001 01 18 0a0000"))), AttrType.MpUnreachNlri)
-    expect(d.mpUnreach?.withdrawn).toEqual(ipv4("10.0.0.0/24"))
+  test("§5.3: MP_UNREACH_NLRI marked well-known → session reset 3/9 with the attribute as data", () => {
+    const a = attr(WK, 15, "0001 01 18 0a0000")
+    reset(decode(field(a)), UpdateSubcode.OptionalAttributeError, a)
+  })
+
+  test("§5.3: MP_REACH_NLRI with the Partial and Extended Length bits is still correctly flagged", () => {
+    const d = findings(decode(field(attr(ON | P | X, 14, "0001 01 04 c0000201 00 18 0a0000"))))
+    expect(d.mpReach?.nlri).toEqual(ipv4("10.0.0.0/24"))
   })
 
   test("the Partial and Extended Length bits are not part of the check", () => {
@@ -412,7 +419,7 @@ describe("RFC 7606 §7.12 MP_UNREACH_NLRI (RFC 4760 §4)", () => {
   })
 })
 
-describe("RFC 7606 §7.14, §7.15; RFC 8092 §5; RFC 9234 §5", () => {
+describe("RFC 7606 §7.14, §7.15; RFC 8092 §6; RFC 9234 §5", () => {
   test("§7.14 EXTENDED_COMMUNITIES of a length not a multiple of 8 → treat-as-withdraw", () => {
     treatAsWithdraw(decode(field(attr(OT, 16, "0002fde90000000100000000"))), 16)
   })
@@ -422,7 +429,7 @@ describe("RFC 7606 §7.14, §7.15; RFC 8092 §5; RFC 9234 §5", () => {
   test("§7.15 IPv6 EXTENDED_COMMUNITIES of 20 bytes are kept", () => {
     expect(findings(decode(field(attr(OT, 25, "0002" + "20010db8".padEnd(32, "0") + "0001")))).attributes.ipv6ExtendedCommunities?.length).toBe(20)
   })
-  test("RFC 8092 §5: LARGE_COMMUNITIES of a length not a multiple of 12 → treat-as-withdraw", () => {
+  test("RFC 8092 §6: LARGE_COMMUNITIES of a length not a multiple of 12 → treat-as-withdraw", () => {
     treatAsWithdraw(decode(field(attr(OT, 32, "00".repeat(13)))), 32)
   })
   test("RFC 9234 §5: OTC of length other than 4 → treat-as-withdraw", () => {
@@ -518,5 +525,71 @@ describe("zero-length values", () => {
   }
   test("an empty AS4_PATH or AS4_AGGREGATOR on a 2-octet session → discarded", () => {
     findings(decode(field(attr(OT, 17, ""), attr(OT, 18, "")), old), [17, "discard"], [18, "discard"])
+  })
+})
+
+describe("RFC 4271 §6.3: the NOTIFICATION behind each treat-as-withdraw finding (sent when RFC 7606 §5.2 escalates)", () => {
+  const noticeOf = (r: DecodedAttributes | WireError): [number, Array<number>] | undefined => {
+    const n = ok(r).withdrawNotice
+    return n === undefined ? undefined : [n.subcode, Array.from(n.data)]
+  }
+  const cases: ReadonlyArray<readonly [string, Array<number>, number, "attribute" | "none"]> = [
+    ["§4: a value past the field end → 3/1, no data", [0xc0, 0x08, 0x08, 0, 0, 0, 1], UpdateSubcode.MalformedAttributeList, "none"],
+    ["§3 c: flags conflict → 3/4 Attribute Flags Error", attr(OT, 1, "00"), UpdateSubcode.AttributeFlagsError, "attribute"],
+    ["§7.1: ORIGIN of 2 bytes → 3/5 Attribute Length Error", attr(WK, 1, "0000"), UpdateSubcode.AttributeLengthError, "attribute"],
+    ["§7.1: ORIGIN value 3 → 3/6 Invalid ORIGIN Attribute", attr(WK, 1, "03"), UpdateSubcode.InvalidOriginAttribute, "attribute"],
+    ["§7.2: zero-length AS_PATH segment → 3/11 Malformed AS_PATH, no data", attr(WK, 2, "0200"), UpdateSubcode.MalformedAsPath, "none"],
+    ["RFC 7607: AS 0 in AS_PATH → 3/11", attr(WK, 2, "0201 00000000"), UpdateSubcode.MalformedAsPath, "none"],
+    ["§7.3: NEXT_HOP of 3 bytes → 3/5", attr(WK, 3, "c00002"), UpdateSubcode.AttributeLengthError, "attribute"],
+    ["§7.3 / §3 e: NEXT_HOP 127.0.0.1 → 3/8 Invalid NEXT_HOP Attribute", attr(WK, 3, "7f000001"), UpdateSubcode.InvalidNextHopAttribute, "attribute"],
+    ["§7.4: MULTI_EXIT_DISC of 3 bytes → 3/5", attr(ON, 4, "000001"), UpdateSubcode.AttributeLengthError, "attribute"],
+    ["§7.8: COMMUNITIES of 5 bytes → 3/5", attr(OT, 8, "fde9000100"), UpdateSubcode.AttributeLengthError, "attribute"],
+    ["RFC 8092 §6: LARGE_COMMUNITIES of 13 bytes → 3/5", attr(OT, 32, "00".repeat(13)), UpdateSubcode.AttributeLengthError, "attribute"],
+    ["RFC 9234 §5: OTC of 3 bytes → 3/5", attr(OT, 35, "00fde9"), UpdateSubcode.AttributeLengthError, "attribute"]
+  ]
+  for (const [name, a, subcode, data] of cases) {
+    test(name, () => {
+      expect(noticeOf(decode(field(a)))).toEqual([subcode, data === "attribute" ? a : []])
+    })
+  }
+
+  test("eBGP leftmost-AS mismatch → 3/11 (RFC 4271 §6.3 names Malformed AS_PATH for it)", () => {
+    expect(noticeOf(decode(field(attr(WK, 2, "0201 0000fdea")), ebgp))).toEqual([UpdateSubcode.MalformedAsPath, []])
+  })
+
+  test("the first treat-as-withdraw finding gives the notice; discards give none", () => {
+    expect(noticeOf(decode(field(attr(WK, 6, "01"))))).toBeUndefined()
+    const first = attr(WK, 1, "07")
+    expect(noticeOf(decode(field(attr(WK, 6, "01"), first, attr(OT, 8, "01"))))).toEqual([UpdateSubcode.InvalidOriginAttribute, first])
+  })
+
+  test("the notice data is a copy that outlives the receive buffer", () => {
+    const a = attr(WK, 1, "09")
+    const b = field(a)
+    const d = ok(decode(b))
+    b.fill(0)
+    expect(Array.from(d.withdrawNotice!.data)).toEqual(a)
+  })
+})
+
+describe("RFC 8092 §3: redundant large communities", () => {
+  test("RFC 8092 §6: repeated values do not make the attribute malformed; the decoder keeps them as sent", () => {
+    const d = findings(decode(field(attr(OT, 32, "0000fde9 00000001 00000002  0000fde9 00000001 00000002"))))
+    expect(Array.from(d.attributes.largeCommunities!)).toEqual([65001, 1, 2, 65001, 1, 2])
+  })
+
+  test("uniqueLargeCommunities removes repeated values, keeping the first occurrence order", () => {
+    const v = Uint32Array.of(65001, 1, 2, 1, 2, 3, 65001, 1, 2, 1, 2, 3, 9, 9, 9)
+    expect(Array.from(uniqueLargeCommunities(v))).toEqual([65001, 1, 2, 1, 2, 3, 9, 9, 9])
+  })
+
+  test("uniqueLargeCommunities handles many values (the set-based path) too", () => {
+    const v = Uint32Array.from({ length: 120 }, (_, i) => (i % 3 === 1 ? Math.floor(i / 3) % 20 : 65001))
+    expect(uniqueLargeCommunities(v).length).toBe(60)
+  })
+
+  test("uniqueLargeCommunities returns its argument when nothing repeats", () => {
+    const v = Uint32Array.of(1, 2, 3, 4, 5, 6)
+    expect(uniqueLargeCommunities(v)).toBe(v)
   })
 })

@@ -213,12 +213,13 @@ describe("UPDATE field lengths (RFC 4271 §6.3, RFC 7606 §3 b)", () => {
 })
 
 describe("Withdrawn Routes and NLRI syntax (RFC 7606 §5.3)", () => {
-  test("a withdrawn prefix longer than 32 bits is a session reset, 3/1", () => {
-    expectError(decode(body([33, 1, 2, 3, 4, 5], [], [])), 3, 1)
+  // RFC 7606 §3 i: Withdrawn Routes are checked in the same manner as the NLRI field, so the same subcode.
+  test("a withdrawn prefix longer than 32 bits is a session reset, 3/10 Invalid Network Field", () => {
+    expectError(decode(body([33, 1, 2, 3, 4, 5], [], [])), 3, 10)
   })
 
-  test("a withdrawn prefix running past the field is a session reset, 3/1", () => {
-    expectError(decode(body([24, 10, 0], [], [])), 3, 1)
+  test("a withdrawn prefix running past the field is a session reset, 3/10 Invalid Network Field", () => {
+    expectError(decode(body([24, 10, 0], [], [])), 3, 10)
   })
 
   test("an NLRI prefix longer than 32 bits is 3/10 Invalid Network Field", () => {
@@ -326,7 +327,35 @@ describe("Attribute errors that reach the UPDATE", () => {
   })
 
   test("an attribute error needing more than discard in an UPDATE without reachable NLRI is a session reset (RFC 7606 §5.2)", () => {
-    expectError(decode(body([8, 10], [...attr(0xc0, 8, [1, 2, 3])], [])), 3, 1)
+    // COMMUNITIES of 3 bytes: RFC 4271 §6.3 Attribute Length Error, data = the attribute (RFC 7606 §3 a).
+    const communities = attr(0xc0, 8, [1, 2, 3])
+    const e = expectError(decode(body([8, 10], communities, [])), 3, 5)
+    expect(Array.from(e.data)).toEqual(communities)
+  })
+
+  test("RFC 7606 §5.2: the reset carries the subcode of the error, e.g. 3/6 for an undefined ORIGIN value", () => {
+    const origin = attr(0x40, 1, [3])
+    const e = expectError(decode(body([], [...origin, ...AS_PATH], [])), 3, 6)
+    expect(Array.from(e.data)).toEqual(origin)
+  })
+
+  test("RFC 7606 §5.2: a malformed AS_PATH with nothing reachable resets with 3/11 Malformed AS_PATH", () => {
+    const e = expectError(decode(body([], [...ORIGIN, ...attr(0x40, 2, [2, 0])], [])), 3, 11)
+    expect(e.data.length).toBe(0)
+  })
+
+  test("RFC 7606 §5.2: an attribute list that stops framing with nothing reachable resets with 3/1", () => {
+    expectError(decode(body([], [...ORIGIN, 0x40, 0x02], [])), 3, 1)
+  })
+
+  test("RFC 7606 §5.2: an MP_REACH_NLRI without NLRI encodes nothing reachable, so its attribute errors reset", () => {
+    const emptyReach = attr(0x80, 14, [0, 2, 1, 16, 0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1, 0])
+    expectError(decode(body([], [...emptyReach, ...attr(0x40, 1, [7]), ...AS_PATH], [])), 3, 6)
+  })
+
+  test("RFC 7606 §5.2: the same malformed attribute beside reachable NLRI is treat-as-withdraw, not a reset", () => {
+    const u = decodeOk(body([], [...attr(0x40, 1, [3]), ...AS_PATH, ...NEXT_HOP], NLRI_10_8))
+    expect(u.treatAsWithdraw).toBe(true)
   })
 
   test("an attribute-discard error in an UPDATE without reachable NLRI is not escalated (RFC 7606 §5.2)", () => {

@@ -31,32 +31,33 @@
  * and confederation segments are never written in AS4_PATH (§4.2.2).
  * Empty segments and empty list-valued attributes are not written (they would be malformed);
  * segments longer than 255 AS numbers are split into consecutive segments of the same type.
+ * Values are otherwise written as given, and decoded as sent: removing repeated large
+ * communities (RFC 8092 §3) is the RIB's part, with `uniqueLargeCommunities`.
+ *
+ * Every rule below cites its section; `docs/rfc-compliance.md` lists them all with their tests.
  */
 import type { AsPath, AsPathSegment, Attributes, UnknownAttribute } from "../Attributes.js"
 import { AttrFlag, AttrType, SegmentType } from "../Attributes.js"
 import { AS_TRANS, firstAs } from "../AsPath.js"
 import type { Context } from "../Context.js"
 import * as Family from "../Family.js"
+import { UpdateSubcode } from "../Notification.js"
 import type { AttributeIssue, MpReach, MpUnreach } from "../Message.js"
 import * as Prefixes from "../Prefixes.js"
 import * as WireError from "../WireError.js"
 import type { Writer } from "./Writer.js"
 
-/** UPDATE Message Error subcodes (RFC 4271 §4.5, §6.3). */
-export const UpdateSubcode = {
-  MalformedAttributeList: 1,
-  UnrecognizedWellKnownAttribute: 2,
-  MissingWellKnownAttribute: 3,
-  AttributeFlagsError: 4,
-  AttributeLengthError: 5,
-  InvalidOriginAttribute: 6,
-  InvalidNextHopAttribute: 8,
-  OptionalAttributeError: 9,
-  InvalidNetworkField: 10,
-  MalformedAsPath: 11
-} as const
+/** UPDATE Message Error subcodes (RFC 4271 §6.3), from the IANA table in `Notification`. */
+export { UpdateSubcode }
 
 const UPDATE_MESSAGE_ERROR = 3
+
+/** The NOTIFICATION (code 3) RFC 4271 §6.3 prescribes for a finding: subcode and data. */
+export interface Notice {
+  readonly subcode: number
+  readonly data: Uint8Array
+  readonly detail: string
+}
 
 export interface DecodedAttributes {
   readonly attributes: Attributes
@@ -66,6 +67,12 @@ export interface DecodedAttributes {
   readonly issues: Array<AttributeIssue>
   /** True when any finding is treat-as-withdraw (RFC 7606 §2). */
   readonly treatAsWithdraw: boolean
+  /**
+   * The NOTIFICATION the first treat-as-withdraw finding would have sent under RFC 4271 §6.3.
+   * RFC 7606 §5.2 turns treat-as-withdraw into a session reset when the UPDATE carries no
+   * reachable NLRI, and §3 a keeps the subcode saying what the error was: `Update` sends this.
+   */
+  readonly withdrawNotice: Notice | undefined
 }
 
 type MutableAttributes = { -readonly [K in keyof Attributes]: Attributes[K] }
@@ -114,6 +121,45 @@ const readU32s = (b: Uint8Array, start: number, end: number): Uint32Array => {
 }
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, "0")
+
+const NO_DATA = new Uint8Array(0)
+
+/**
+ * RFC 8092 §3: redundant large communities removed, the first occurrence kept; `values` itself
+ * when there are none. For the receiving RIB (the decoder keeps what was sent) and for senders.
+ */
+export const uniqueLargeCommunities = (values: Uint32Array): Uint32Array => {
+  const n = values.length
+  // Fewer than two values, or not whole values (a caller bug, written as given).
+  if (n <= 3 || n % 3 !== 0) return values
+  let dup = false
+  let keys: Set<string> | undefined
+  if (n <= 48) {
+    // Few values (the usual case): compare pairwise, no allocation.
+    for (let i = 3; i < n && !dup; i += 3) {
+      for (let j = 0; j < i; j += 3) {
+        if (values[i] === values[j] && values[i + 1] === values[j + 1] && values[i + 2] === values[j + 2]) {
+          dup = true
+          break
+        }
+      }
+    }
+  } else {
+    keys = new Set()
+    for (let i = 0; i < n; i += 3) keys.add(`${values[i]}:${values[i + 1]}:${values[i + 2]}`)
+    dup = keys.size * 3 !== n
+  }
+  if (!dup) return values
+  const seenKeys = new Set<string>()
+  const out: Array<number> = []
+  for (let i = 0; i < n; i += 3) {
+    const k = `${values[i]}:${values[i + 1]}:${values[i + 2]}`
+    if (seenKeys.has(k)) continue
+    seenKeys.add(k)
+    out.push(values[i]!, values[i + 1]!, values[i + 2]!)
+  }
+  return Uint32Array.from(out)
+}
 
 const optionalAttributeError = (bytes: Uint8Array, at: number, end: number, detail: string): WireError.WireError =>
   // RFC 4271 §6.3 / RFC 4760 §7: Optional Attribute Error, data = the attribute (type, length, value).
@@ -211,6 +257,26 @@ const issue = (issues: Array<AttributeIssue>, code: number, action: AttributeIss
   issues.push({ code, action, detail })
 }
 
+/** First treat-as-withdraw notice of the current decode (decoding is synchronous, like `seen`). */
+let notice: Notice | undefined
+
+/**
+ * A treat-as-withdraw finding, with the NOTIFICATION RFC 4271 §6.3 would have sent for it
+ * (data `bytes[dataFrom, dataTo)`, copied only for the first one, the one RFC 7606 §5.2 may send).
+ */
+const withdraw = (
+  issues: Array<AttributeIssue>,
+  code: number,
+  subcode: number,
+  bytes: Uint8Array,
+  dataFrom: number,
+  dataTo: number,
+  detail: string
+): void => {
+  issues.push({ code, action: "treat-as-withdraw", detail })
+  if (notice === undefined) notice = { subcode, data: dataTo > dataFrom ? bytes.slice(dataFrom, dataTo) : NO_DATA, detail }
+}
+
 /**
  * Decode the Path Attributes field `bytes[start, end)`. Session-reset cases return a
  * `WireError` (code 3, subcode and data per RFC 4271 §6.3); everything else is reported
@@ -228,6 +294,7 @@ export const decodePathAttributes = (
   let unknown: Array<UnknownAttribute> | undefined
   const issues: Array<AttributeIssue> = []
   seen.fill(0)
+  notice = undefined
   let o = start
   while (o < end) {
     const at = o
@@ -247,11 +314,15 @@ export const decodePathAttributes = (
           `attribute ${code} runs past the end of the path attributes`
         )
       }
-      // RFC 7606 §4: a header or value past the field end → treat-as-withdraw; the NLRI is located by Total Attribute Length.
-      issue(
+      // RFC 7606 §4: a header or value past the field end → treat-as-withdraw; the NLRI is located by Total
+      // Attribute Length. The list no longer frames, so the notice is Malformed Attribute List (RFC 4271 §6.3).
+      withdraw(
         issues,
         code < 0 ? 0 : code,
-        "treat-as-withdraw",
+        UpdateSubcode.MalformedAttributeList,
+        bytes,
+        0,
+        0,
         !haveHeader
           ? `attribute header needs ${headerLength} bytes, ${end - o} left`
           : `attribute ${code} of ${ve - vs} bytes runs past the end of the path attributes (${end - vs} left)`
@@ -303,40 +374,50 @@ export const decodePathAttributes = (
       issue(issues, code, "discard", `attribute ${code} on a 4-octet AS session`)
       continue
     }
-    // RFC 7606 §3 c: Optional/Transitive conflicting with the definition → treat-as-withdraw (Partial, Extended Length
-    // and the unused low bits are not part of the check).
+    // From here a notice's data, where RFC 4271 §6.3 names one, is the whole attribute: bytes[at, ve).
     if ((flags & (O | T)) !== defined) {
-      issue(issues, code, "treat-as-withdraw", `attribute ${code} has flags 0x${hex2(flags)}, conflicting with its definition`)
-      // MP attributes are still parsed: treat-as-withdraw needs the NLRI they carry.
-      if (code !== AttrType.MpReachNlri && code !== AttrType.MpUnreachNlri) continue
+      const detail = `attribute ${code} has flags 0x${hex2(flags)}, conflicting with its definition`
+      // RFC 7606 §5.3: MP_REACH_NLRI / MP_UNREACH_NLRI with flags inconsistent with RFC 4760 are incorrect →
+      // session reset (we do not disable AFI/SAFIs), Optional Attribute Error with the attribute (RFC 4760 §7).
+      if (code === AttrType.MpReachNlri || code === AttrType.MpUnreachNlri) return optionalAttributeError(bytes, at, ve, detail)
+      // RFC 7606 §3 c: Optional/Transitive conflicting with the definition → treat-as-withdraw (Partial, Extended
+      // Length and the unused low bits are not part of the check); RFC 4271 §6.3: Attribute Flags Error.
+      withdraw(issues, code, UpdateSubcode.AttributeFlagsError, bytes, at, ve, detail)
+      continue
     }
 
     switch (code) {
       case AttrType.Origin: {
-        // RFC 7606 §7.1: length not 1 or an undefined value → treat-as-withdraw.
-        if (len !== 1 || bytes[vs]! > 2) {
-          issue(issues, code, "treat-as-withdraw", len !== 1 ? `ORIGIN of ${len} bytes` : `ORIGIN value ${bytes[vs]}`)
+        // RFC 7606 §7.1: length not 1 or an undefined value → treat-as-withdraw
+        // (RFC 4271 §6.3: Attribute Length Error, or Invalid ORIGIN Attribute).
+        if (len !== 1) {
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `ORIGIN of ${len} bytes`)
+          break
+        }
+        if (bytes[vs]! > 2) {
+          withdraw(issues, code, UpdateSubcode.InvalidOriginAttribute, bytes, at, ve, `ORIGIN value ${bytes[vs]}`)
           break
         }
         attrs.origin = bytes[vs] as 0 | 1 | 2
         break
       }
       case AttrType.AsPath: {
-        // RFC 7606 §7.2: a malformed AS_PATH → treat-as-withdraw (an empty AS_PATH is legal).
+        // RFC 7606 §7.2: a malformed AS_PATH → treat-as-withdraw (an empty AS_PATH is legal); RFC 4271 §6.3:
+        // Malformed AS_PATH, which names no data — the same notice for every AS_PATH finding below.
         const path = parseSegments(bytes, vs, ve, ctx.asn4 ? 4 : 2)
         if (typeof path === "string") {
-          issue(issues, code, "treat-as-withdraw", `malformed AS_PATH: ${path}`)
+          withdraw(issues, code, UpdateSubcode.MalformedAsPath, bytes, 0, 0, `malformed AS_PATH: ${path}`)
           break
         }
         // RFC 7607 §2: AS 0 in AS_PATH → malformed, handled per RFC 7606 (treat-as-withdraw).
         if (hasAs0(path)) {
-          issue(issues, code, "treat-as-withdraw", "AS_PATH contains AS 0")
+          withdraw(issues, code, UpdateSubcode.MalformedAsPath, bytes, 0, 0, "AS_PATH contains AS 0")
           break
         }
         if (ctx.ebgp) {
           // RFC 5065 §5: confederation segments from a peer outside the confederation → malformed AS_PATH.
           if (hasConfed(path)) {
-            issue(issues, code, "treat-as-withdraw", "AS_PATH from an external peer contains confederation segments")
+            withdraw(issues, code, UpdateSubcode.MalformedAsPath, bytes, 0, 0, "AS_PATH from an external peer contains confederation segments")
             break
           }
           // RFC 4271 §6.3 as revised by RFC 7606 §7.2: the leftmost AS must be the peer's, in the leading
@@ -345,10 +426,13 @@ export const decodePathAttributes = (
             const want = ctx.asn4 || ctx.peerAs <= 0xffff ? ctx.peerAs : AS_TRANS
             const first = firstAs(path)
             if (first !== want) {
-              issue(
+              withdraw(
                 issues,
                 code,
-                "treat-as-withdraw",
+                UpdateSubcode.MalformedAsPath,
+                bytes,
+                0,
+                0,
                 first === undefined
                   ? `AS_PATH from an external peer does not start with an AS_SEQUENCE (peer AS ${want})`
                   : `AS_PATH leftmost AS ${first} is not the peer AS ${want}`
@@ -361,33 +445,42 @@ export const decodePathAttributes = (
         break
       }
       case AttrType.NextHop: {
-        // RFC 7606 §7.3: length not 4 → treat-as-withdraw.
+        // RFC 7606 §7.3: length not 4 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length Error).
         if (len !== 4) {
-          issue(issues, code, "treat-as-withdraw", `NEXT_HOP of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `NEXT_HOP of ${len} bytes`)
           break
         }
-        // RFC 4271 §6.3 (per RFC 7606 §7.3): not a valid host address — 0/8, 127/8, multicast and class E → treat-as-withdraw.
+        // RFC 4271 §6.3 (per RFC 7606 §3 e): not a valid host address — 0/8, 127/8, multicast and class E →
+        // treat-as-withdraw; the notice is Invalid NEXT_HOP Attribute with the attribute.
         const a = bytes[vs]!
         if (a === 0 || a === 127 || a >= 224) {
-          issue(issues, code, "treat-as-withdraw", `NEXT_HOP ${a}.${bytes[vs + 1]}.${bytes[vs + 2]}.${bytes[vs + 3]} is not a host address`)
+          withdraw(
+            issues,
+            code,
+            UpdateSubcode.InvalidNextHopAttribute,
+            bytes,
+            at,
+            ve,
+            `NEXT_HOP ${a}.${bytes[vs + 1]}.${bytes[vs + 2]}.${bytes[vs + 3]} is not a host address`
+          )
           break
         }
         attrs.nextHop = bytes.slice(vs, ve)
         break
       }
       case AttrType.Med: {
-        // RFC 7606 §7.4: length not 4 → treat-as-withdraw.
+        // RFC 7606 §7.4: length not 4 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length Error).
         if (len !== 4) {
-          issue(issues, code, "treat-as-withdraw", `MULTI_EXIT_DISC of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `MULTI_EXIT_DISC of ${len} bytes`)
           break
         }
         attrs.med = u32(bytes, vs)
         break
       }
       case AttrType.LocalPref: {
-        // RFC 7606 §7.5: from an internal peer, length not 4 → treat-as-withdraw.
+        // RFC 7606 §7.5: from an internal peer, length not 4 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length Error).
         if (len !== 4) {
-          issue(issues, code, "treat-as-withdraw", `LOCAL_PREF of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `LOCAL_PREF of ${len} bytes`)
           break
         }
         attrs.localPref = u32(bytes, vs)
@@ -419,27 +512,28 @@ export const decodePathAttributes = (
         break
       }
       case AttrType.Communities: {
-        // RFC 7606 §7.8: length not a non-zero multiple of 4 → treat-as-withdraw.
+        // RFC 7606 §7.8: length not a non-zero multiple of 4 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length Error).
         if (len === 0 || (len & 3) !== 0) {
-          issue(issues, code, "treat-as-withdraw", `COMMUNITIES of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `COMMUNITIES of ${len} bytes`)
           break
         }
         attrs.communities = readU32s(bytes, vs, ve)
         break
       }
       case AttrType.OriginatorId: {
-        // RFC 7606 §7.9: from an internal peer, length not 4 → treat-as-withdraw.
+        // RFC 7606 §7.9: from an internal peer, length not 4 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length Error).
         if (len !== 4) {
-          issue(issues, code, "treat-as-withdraw", `ORIGINATOR_ID of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `ORIGINATOR_ID of ${len} bytes`)
           break
         }
         attrs.originatorId = u32(bytes, vs)
         break
       }
       case AttrType.ClusterList: {
-        // RFC 7606 §7.10: from an internal peer, length not a non-zero multiple of 4 → treat-as-withdraw.
+        // RFC 7606 §7.10: from an internal peer, length not a non-zero multiple of 4 → treat-as-withdraw
+        // (RFC 4271 §6.3: Attribute Length Error).
         if (len === 0 || (len & 3) !== 0) {
-          issue(issues, code, "treat-as-withdraw", `CLUSTER_LIST of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `CLUSTER_LIST of ${len} bytes`)
           break
         }
         attrs.clusterList = readU32s(bytes, vs, ve)
@@ -458,9 +552,9 @@ export const decodePathAttributes = (
         break
       }
       case AttrType.ExtendedCommunities: {
-        // RFC 7606 §7.14: length not a non-zero multiple of 8 → treat-as-withdraw.
+        // RFC 7606 §7.14: length not a non-zero multiple of 8 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length Error).
         if (len === 0 || (len & 7) !== 0) {
-          issue(issues, code, "treat-as-withdraw", `EXTENDED_COMMUNITIES of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `EXTENDED_COMMUNITIES of ${len} bytes`)
           break
         }
         attrs.extendedCommunities = bytes.slice(vs, ve)
@@ -504,27 +598,30 @@ export const decodePathAttributes = (
         break
       }
       case AttrType.Ipv6ExtendedCommunities: {
-        // RFC 7606 §7.15: length not a non-zero multiple of 20 → treat-as-withdraw.
+        // RFC 7606 §7.15: length not a non-zero multiple of 20 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length
+        // Error); unknown types and sub-types are not errors (§7.15), so only the length is checked.
         if (len === 0 || len % 20 !== 0) {
-          issue(issues, code, "treat-as-withdraw", `IPv6 EXTENDED_COMMUNITIES of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `IPv6 EXTENDED_COMMUNITIES of ${len} bytes`)
           break
         }
         attrs.ipv6ExtendedCommunities = bytes.slice(vs, ve)
         break
       }
       case AttrType.LargeCommunities: {
-        // RFC 8092 §5: length not a non-zero multiple of 12 → treat-as-withdraw.
+        // RFC 8092 §6: length not a non-zero multiple of 12 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length Error).
         if (len === 0 || len % 12 !== 0) {
-          issue(issues, code, "treat-as-withdraw", `LARGE_COMMUNITIES of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `LARGE_COMMUNITIES of ${len} bytes`)
           break
         }
+        // RFC 8092 §6: repeated values do not make it malformed. §3's removal of redundant values is left to the
+        // receiver's RIB (`uniqueLargeCommunities`) so that decoding stays byte-faithful (see docs/rfc-compliance.md).
         attrs.largeCommunities = readU32s(bytes, vs, ve)
         break
       }
       case AttrType.Otc: {
-        // RFC 9234 §5: length not 4 → treat-as-withdraw.
+        // RFC 9234 §5: length not 4 → treat-as-withdraw (RFC 4271 §6.3: Attribute Length Error).
         if (len !== 4) {
-          issue(issues, code, "treat-as-withdraw", `OTC of ${len} bytes`)
+          withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `OTC of ${len} bytes`)
           break
         }
         attrs.otc = u32(bytes, vs)
@@ -533,9 +630,9 @@ export const decodePathAttributes = (
     }
   }
   if (unknown !== undefined) attrs.unknown = unknown
-  let treatAsWithdraw = false
-  for (let i = 0; i < issues.length; i++) if (issues[i]!.action === "treat-as-withdraw") treatAsWithdraw = true
-  return { attributes: attrs, mpReach, mpUnreach, issues, treatAsWithdraw }
+  const withdrawNotice = notice
+  notice = undefined
+  return { attributes: attrs, mpReach, mpUnreach, issues, treatAsWithdraw: withdrawNotice !== undefined, withdrawNotice }
 }
 
 // ---------------------------------------------------------------------------
