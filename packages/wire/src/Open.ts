@@ -60,24 +60,6 @@ const openError = (subcode: number, detail: string, data?: Uint8Array): WireErro
   WireError.make("Open", 2, subcode, detail, data)
 
 /**
- * The value checks of a decoded OPEN that need no configuration; the NOTIFICATION to send,
- * or undefined. The FSM runs it on every OPEN received (before its own, configured checks).
- */
-export const check = (open: Open): WireError.WireError | undefined => {
-  // RFC 7607 §2: zero as the peer AS (My Autonomous System, or the 4-octet AS capability that stands
-  // for it, RFC 6793 §4.1) → 2/2 Bad Peer AS (RFC 4271 §6.2 names no data).
-  if (open.myAs === 0) return openError(2, "My Autonomous System is AS 0")
-  for (const c of open.capabilities) {
-    if (c._tag === "FourOctetAs" && c.asn === 0) return openError(2, "the 4-octet AS capability carries AS 0")
-  }
-  // RFC 6286 §2.2: a BGP Identifier of zero → 2/3 Bad BGP Identifier (any other non-zero value is syntactically valid).
-  if (open.bgpId === 0) return openError(3, "BGP Identifier 0")
-  // RFC 4271 §6.2: Hold Time values of one or two seconds MUST be rejected → 2/6 Unacceptable Hold Time.
-  if (open.holdTime === 1 || open.holdTime === 2) return openError(6, `Hold Time of ${open.holdTime} seconds`)
-  return undefined
-}
-
-/**
  * Walk the capabilities packed in one Capabilities parameter value `[start, end)`.
  * RFC 5492 §4: one or more capabilities per parameter.
  */

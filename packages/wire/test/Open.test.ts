@@ -229,7 +229,7 @@ describe("OPEN errors", () => {
     expect(e.detail).toContain("4-octet AS")
   })
 
-  test("decodeBody reads hold time, BGP identifier and AS as sent; their value rules are in check()", () => {
+  test("decodeBody reads hold time, BGP identifier and AS as sent; their value rules are the FSM's (@kbgp/fsm Negotiation.check)", () => {
     const open = decodeBody(hex("04 0000 0001 00000000 00")) as OpenMessage
     expect([open.myAs, open.holdTime, open.bgpId]).toEqual([0, 1, 0])
   })
@@ -268,37 +268,5 @@ describe("OPEN errors", () => {
       }),
       { numRuns: 500 }
     )
-  })
-})
-
-describe("OPEN value checks that need no configuration (Open.check)", () => {
-  const base = Open.make({ asn: 65001, holdTime: 90, bgpId: 0x0a000001, capabilities: [{ _tag: "FourOctetAs", asn: 65001 }] })
-
-  test("a well-formed OPEN passes, including Hold Time 0 and 3", () => {
-    expect(Open.check(base)).toBeUndefined()
-    expect(Open.check({ ...base, holdTime: 0 })).toBeUndefined()
-    expect(Open.check({ ...base, holdTime: 3 })).toBeUndefined()
-  })
-
-  test("RFC 7607 §2: My Autonomous System 0 is 2/2 Bad Peer AS", () => {
-    expectError(Open.check({ ...base, myAs: 0 }), 2, 2, new Uint8Array(0))
-  })
-
-  test("RFC 7607 §2: a 4-octet AS capability carrying AS 0 is 2/2 Bad Peer AS", () => {
-    expectError(Open.check({ ...base, myAs: Open.AS_TRANS, capabilities: [{ _tag: "FourOctetAs", asn: 0 }] }), 2, 2)
-  })
-
-  test("RFC 6286 §2.2: BGP Identifier 0 is 2/3 Bad BGP Identifier; any other value passes", () => {
-    expectError(Open.check({ ...base, bgpId: 0 }), 2, 3)
-    expect(Open.check({ ...base, bgpId: 0xffffffff })).toBeUndefined()
-  })
-
-  test("RFC 4271 §6.2: Hold Time 1 or 2 is 2/6 Unacceptable Hold Time", () => {
-    expectError(Open.check({ ...base, holdTime: 1 }), 2, 6)
-    expectError(Open.check({ ...base, holdTime: 2 }), 2, 6)
-  })
-
-  test("the errors are OPEN Message Errors", () => {
-    expect(Open.check({ ...base, holdTime: 1 })?.reason).toBe("Open")
   })
 })

@@ -12,6 +12,9 @@ import { attributesByteLength } from "../src/internal/PathAttributes.js"
 import * as Arb from "./arbitraries/Attributes.js"
 import { ipv4, ipv6 } from "./arbitraries/Prefixes.js"
 
+/** `n` distinct large communities (RFC 8092 §3: a receiver drops repeats, so sizes must not rely on them). */
+const distinctLarge = (n: number): Uint32Array => Uint32Array.from({ length: 3 * n }, (_, i) => (i % 3 === 2 ? Math.floor(i / 3) : 65000))
+
 // ---------------------------------------------------------------------------
 // Helpers
 
@@ -263,7 +266,7 @@ describe("packUpdates", () => {
   })
 
   test("attributes too large to leave room for a prefix are a caller error", () => {
-    const huge: Attributes = { ...baseAttributes, largeCommunities: new Uint32Array(3 * 340) }
+    const huge: Attributes = { ...baseAttributes, largeCommunities: distinctLarge(340) }
     expect(attributesByteLength(huge, Context.make())).toBeGreaterThan(4096 - 23)
     expect(() => Pack.packUpdates(huge, { afi: 1, safi: 1, nextHop: NH4, prefixes: ipv4("10.0.0.0/8") }, Context.make())).toThrow(RangeError)
   })
@@ -271,7 +274,7 @@ describe("packUpdates", () => {
   test("an MP_REACH_NLRI value of at most 255 bytes takes a one-byte length, and the byte saved holds NLRI", () => {
     const ctx = Context.make()
     // About 3844 bytes of other attributes leave about 205 bytes for IPv6 NLRI.
-    const big: Attributes = { ...baseAttributes, largeCommunities: new Uint32Array(3 * 318) }
+    const big: Attributes = { ...baseAttributes, largeCommunities: distinctLarge(318) }
     const p = randomBlock(Afi.Ipv6, 300, 7, false)
     const messages = Pack.packUpdates(big, { afi: 2, safi: 1, nextHop: NH6, prefixes: p }, ctx)
     checkPacked(messages, p, ctx, Ipv6Unicast, "mpReach")

@@ -32,7 +32,7 @@
  * Empty segments and empty list-valued attributes are not written (they would be malformed);
  * segments longer than 255 AS numbers are split into consecutive segments of the same type.
  * Values are otherwise written as given, and decoded as sent: removing repeated large
- * communities (RFC 8092 §3) is the RIB's part, with `uniqueLargeCommunities`.
+ * communities (RFC 8092 §3) happens here, with `uniqueLargeCommunities`.
  *
  * Every rule below cites its section; `docs/rfc-compliance.md` lists them all with their tests.
  */
@@ -126,7 +126,7 @@ const NO_DATA = new Uint8Array(0)
 
 /**
  * RFC 8092 §3: redundant large communities removed, the first occurrence kept; `values` itself
- * when there are none. For the receiving RIB (the decoder keeps what was sent) and for senders.
+ * when there are none. The decoder applies it to every LARGE_COMMUNITIES it accepts.
  */
 export const uniqueLargeCommunities = (values: Uint32Array): Uint32Array => {
   const n = values.length
@@ -613,9 +613,8 @@ export const decodePathAttributes = (
           withdraw(issues, code, UpdateSubcode.AttributeLengthError, bytes, at, ve, `LARGE_COMMUNITIES of ${len} bytes`)
           break
         }
-        // RFC 8092 §6: repeated values do not make it malformed. §3's removal of redundant values is left to the
-        // receiver's RIB (`uniqueLargeCommunities`) so that decoding stays byte-faithful (see docs/rfc-compliance.md).
-        attrs.largeCommunities = readU32s(bytes, vs, ve)
+        // RFC 8092 §6: repeated values do not make it malformed; §3: the receiver MUST silently remove them.
+        attrs.largeCommunities = uniqueLargeCommunities(readU32s(bytes, vs, ve))
         break
       }
       case AttrType.Otc: {

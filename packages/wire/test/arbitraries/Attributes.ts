@@ -83,7 +83,14 @@ export const attributes = (opts: AttributeOptions): fc.Arbitrary<Attributes> => 
     communities: fc.uint32Array({ minLength: 1, maxLength: 70 }),
     extendedCommunities: bytesOfMultiple(8, 40),
     ipv6ExtendedCommunities: bytesOfMultiple(20, 15),
-    largeCommunities: fc.integer({ min: 1, max: 25 }).chain((n) => fc.uint32Array({ minLength: n * 3, maxLength: n * 3 })),
+    // RFC 8092 §3: canonical values carry no repeats (the decoder removes them).
+    largeCommunities: fc
+      .uniqueArray(fc.tuple(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff })), {
+        minLength: 1,
+        maxLength: 25,
+        selector: (t) => t.join(":")
+      })
+      .map((ts) => Uint32Array.from(ts.flat())),
     otc: asn(true),
     unknown: unknownAttributes
   }
