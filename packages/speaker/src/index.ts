@@ -1,0 +1,1 @@
+export * as TcpTransport from "./TcpTransport.js"
