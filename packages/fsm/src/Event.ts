@@ -190,7 +190,7 @@ export const fromError = (error: WireError.WireError): Event =>
 
 /** RFC 4271 §8.1.5 event 24: a NOTIFICATION with OPEN Message Error / Unsupported Version Number. */
 export const isVersionError = (n: Message.Notification): boolean =>
-  n.code === Notification.ErrorCode.Open && n.subcode === 1
+  n.code === Notification.ErrorCode.Open && n.subcode === Notification.OpenSubcode.UnsupportedVersionNumber
 
 /**
  * Cease 6/1 with the RFC 4486 §4 data (AFI, SAFI, upper bound), as an

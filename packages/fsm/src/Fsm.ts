@@ -21,13 +21,16 @@
  * - A second OPEN on a connection in OpenConfirm or Established is an
  *   unexpected message (FSM Error 5/2, 5/3, RFC 6608); collisions between two
  *   connections are decided outside (`Collision`) and arrive as OpenCollisionDump.
+ * - RFC 6608 subcodes name a *message*: an unexpected message gets its state's
+ *   subcode with the message type as data; a timer expiry the state does not
+ *   expect (RFC 4271's "any other event") gets 5/0 Unspecified.
  * - BGPHeaderErr in Established sends the header error (RFC 4271 §6.1 MUST)
  *   rather than the FSM Error §8.2.2 lists.
  * - With the RFC 8538 N bit negotiated, Cease 6/1, 6/2 and 6/3 go out wrapped
  *   in a Hard Reset (RFC 8538 §5), so the peer flushes rather than keeps our routes.
  */
-import { Notification } from "@kbgp/wire"
-import type { Message } from "@kbgp/wire"
+import { Family, Message, Notification, RouteRefresh } from "@kbgp/wire"
+import type { WireError } from "@kbgp/wire"
 import type { Action, DownReason, TimerName } from "./Action.js"
 import * as Backoff from "./Backoff.js"
 import type { Config } from "./Config.js"
@@ -38,8 +41,13 @@ import type { Name, StartMode, State } from "./State.js"
 
 export type Result = readonly [State, ReadonlyArray<Action>]
 
-/** RFC 6608 §3: FSM Error subcodes for an unexpected message per state. */
-export const FsmErrorSubcode = { Unspecified: 0, OpenSent: 1, OpenConfirm: 2, Established: 3 } as const
+/** RFC 6608 §3: FSM Error subcodes for an unexpected message, by the state it arrived in. */
+export const FsmErrorSubcode = {
+  Unspecified: Notification.FsmSubcode.UnspecifiedError,
+  OpenSent: Notification.FsmSubcode.UnexpectedMessageInOpenSent,
+  OpenConfirm: Notification.FsmSubcode.UnexpectedMessageInOpenConfirm,
+  Established: Notification.FsmSubcode.UnexpectedMessageInEstablished
+} as const
 
 const cease = (subcode: number): Message.Notification => Notification.make(Notification.ErrorCode.Cease, subcode)
 const holdTimerExpired = Notification.make(Notification.ErrorCode.HoldTimerExpired, 0)
@@ -182,12 +190,49 @@ const failWith = (step: Step, notification: Message.Notification | undefined, de
     failure: true
   })
 
-const fsmError = (step: Step, subcode: number, event: Event): Result =>
-  failWith(
-    step,
-    Notification.make(Notification.ErrorCode.FiniteStateMachine, subcode),
-    `unexpected ${event._tag} in ${step.state.name}`
-  )
+/** The message type of the message a decode error was about (a header error names none). */
+const errorMessageType: Record<WireError.WireErrorReason, number | undefined> = {
+  Header: undefined,
+  Open: Message.MessageType.Open,
+  Update: Message.MessageType.Update,
+  Notification: Message.MessageType.Notification,
+  Keepalive: Message.MessageType.Keepalive,
+  RouteRefresh: Message.MessageType.RouteRefresh
+}
+
+/** The BGP message type an event reports the arrival of; undefined for timers and other non-message events. */
+const messageTypeOf = (event: Event): number | undefined => {
+  switch (event._tag) {
+    case "BGPOpen":
+    case "BGPOpen_with_DelayOpenTimer_running":
+      return Message.MessageType.Open
+    case "KeepAliveMsg":
+      return Message.MessageType.Keepalive
+    case "UpdateMsg":
+      return Message.MessageType.Update
+    case "RouteRefreshMsg":
+      return Message.MessageType.RouteRefresh
+    case "BGPOpenMsgErr":
+    case "UpdateMsgErr":
+      return errorMessageType[event.error.reason]
+    default:
+      return undefined
+  }
+}
+
+/**
+ * FSM Error for an event the state does not expect. RFC 6608 §4: an unexpected
+ * message gets the subcode of the state it arrived in and its message type as
+ * the 1-octet data; any other event (a timer that should not run) is 5/0.
+ */
+const fsmError = (step: Step, subcode: number, event: Event): Result => {
+  const type = messageTypeOf(event)
+  const notification =
+    type === undefined
+      ? Notification.make(Notification.ErrorCode.FiniteStateMachine, FsmErrorSubcode.Unspecified)
+      : Notification.make(Notification.ErrorCode.FiniteStateMachine, subcode, Uint8Array.of(type))
+  return failWith(step, notification, `unexpected ${event._tag} in ${step.state.name}`)
+}
 
 const manualStop = (step: Step, event: { readonly notification?: Message.Notification }, sendCease: boolean): Result =>
   fall(step, {
@@ -362,7 +407,7 @@ const connecting = (step: Step, event: Event): Result => {
     }
     case "BGPHeaderErr":
     case "BGPOpenMsgErr":
-      return failWith(step, state.delayOpenRunning ? errorNotification(event.error) : undefined, event.error.detail)
+      return failWith(step, state.delayOpenRunning ? Notification.fromError(event.error) : undefined, event.error.detail)
     case "NotifMsgVerErr":
     case "NotifMsg": {
       const received: DownReason = { _tag: "NotificationReceived", notification: event.notification }
@@ -391,9 +436,6 @@ const connecting = (step: Step, event: Event): Result => {
       return failWith(step, undefined, `unexpected ${event._tag} in ${state.name}`)
   }
 }
-
-const errorNotification = (error: { readonly code: number; readonly subcode: number; readonly data: Uint8Array }): Message.Notification =>
-  Notification.make(error.code, error.subcode, error.data)
 
 const openSent = (step: Step, event: Event): Result => {
   const { config } = step
@@ -432,7 +474,7 @@ const openSent = (step: Step, event: Event): Result => {
     }
     case "BGPHeaderErr":
     case "BGPOpenMsgErr":
-      return failWith(step, errorNotification(event.error), event.error.detail)
+      return failWith(step, Notification.fromError(event.error), event.error.detail)
     case "OpenCollisionDump":
       return collisionDump(step)
     case "NotifMsgVerErr":
@@ -508,7 +550,7 @@ const openConfirm = (step: Step, event: Event): Result => {
     }
     case "BGPHeaderErr":
     case "BGPOpenMsgErr":
-      return failWith(step, errorNotification(event.error), event.error.detail)
+      return failWith(step, Notification.fromError(event.error), event.error.detail)
     case "OpenCollisionDump":
       return collisionDump(step)
     case "KeepAliveMsg": {
@@ -539,7 +581,7 @@ const openConfirm = (step: Step, event: Event): Result => {
 
 /** RFC 2918 §4, RFC 7313 §5: a ROUTE-REFRESH for a family not negotiated, or with an unknown subtype, is ignored. */
 const acceptsRefresh = (negotiated: Negotiation.Negotiated | undefined, message: Message.RouteRefresh): boolean =>
-  negotiated !== undefined && message.subtype <= 2 && negotiated.families.has((message.afi << 8) | message.safi)
+  negotiated !== undefined && message.subtype <= RouteRefresh.Subtype.EndOfRouteRefresh && negotiated.families.has(Family.key(message.afi, message.safi))
 
 const established = (step: Step, event: Event): Result => {
   const { state } = step
@@ -597,10 +639,10 @@ const established = (step: Step, event: Event): Result => {
       restartHold()
       return step.stay()
     case "UpdateMsgErr":
-      return failWith(step, errorNotification(event.error), event.error.detail)
+      return failWith(step, Notification.fromError(event.error), event.error.detail)
     case "BGPHeaderErr":
       // RFC 4271 §6.1: a header error is answered with its own NOTIFICATION.
-      return failWith(step, errorNotification(event.error), event.error.detail)
+      return failWith(step, Notification.fromError(event.error), event.error.detail)
     case "ConnectRetryTimer_Expires":
     case "DelayOpenTimer_Expires":
     case "IdleHoldTimer_Expires":

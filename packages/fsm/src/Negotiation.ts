@@ -3,7 +3,7 @@
  * negotiation (RFC 5492), producing the wire `Context` for each direction.
  */
 import type { Capability as CapabilityTypes, Family as FamilyTypes, Message } from "@kbgp/wire"
-import { Capability, Context, Family, Notification, Open } from "@kbgp/wire"
+import { Capability, Context, Family, Notification, Open, Text } from "@kbgp/wire"
 import type { AddPathMode, Config } from "./Config.js"
 import { isInternal } from "./Config.js"
 
@@ -179,10 +179,8 @@ const reject = (subcode: number, detail: string, data?: Uint8Array): OpenRejecti
   detail
 })
 
-/** RFC 4271 §6.2 subcodes this module sends. */
-export const OpenSubcode = { BadPeerAs: 2, BadBgpIdentifier: 3, UnacceptableHoldTime: 6 } as const
-
-const formatId = (id: number): string => [id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff].join(".")
+/** RFC 4271 §6.2 subcodes (this module sends BadPeerAs, BadBgpIdentifier and UnacceptableHoldTime): wire's table. */
+export const OpenSubcode = Notification.OpenSubcode
 
 /**
  * The peer's real AS, or a 2/2 rejection. Data is the offending field: the
@@ -234,7 +232,7 @@ export const check = (config: Config, peer: Message.Open): number | OpenRejectio
   if (id === 0) return reject(OpenSubcode.BadBgpIdentifier, "peer's BGP identifier is 0", u32(0))
   // RFC 6286 §2.2: an internal peer must not use our identifier.
   if (peerAs === config.localAs && id === config.bgpId >>> 0) {
-    return reject(OpenSubcode.BadBgpIdentifier, `iBGP peer uses our BGP identifier ${formatId(id)}`, u32(id))
+    return reject(OpenSubcode.BadBgpIdentifier, `iBGP peer uses our BGP identifier ${Text.numberToIpv4(id)}`, u32(id))
   }
   return peerAs
 }
@@ -315,7 +313,7 @@ const extendedNextHopFamilies = (open: Message.Open): Set<FamilyKey> => {
   return out
 }
 
-const has = (open: Message.Open, tag: CapabilityTypes.Capability["_tag"]): boolean => open.capabilities.some((c) => c._tag === tag)
+const has = (open: Message.Open, tag: CapabilityTypes.Capability["_tag"]): boolean => Open.capability(open, tag) !== undefined
 
 /** Check the peer's OPEN and negotiate the session with it; a rejection is the NOTIFICATION to send. */
 export const negotiate = (config: Config, peerOpen: Message.Open): Negotiated | OpenRejection => {

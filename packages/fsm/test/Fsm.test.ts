@@ -311,17 +311,26 @@ describe("OpenSent", () => {
     }
   })
 
-  test("an unexpected KEEPALIVE, UPDATE or ROUTE-REFRESH sends FSM Error 5/1 (RFC 6608)", () => {
-    const events: Array<Event.Event> = [
-      ev("KeepAliveMsg"),
-      { _tag: "UpdateMsg", update },
-      { _tag: "RouteRefreshMsg", message: { _tag: "RouteRefresh", afi: 1, safi: 1, subtype: 0 } },
-      ev("ConnectRetryTimer_Expires")
+  test("an unexpected KEEPALIVE, UPDATE or ROUTE-REFRESH sends FSM Error 5/1 with the message type as data (RFC 6608 §4)", () => {
+    const cases: Array<[Event.Event, string]> = [
+      [ev("KeepAliveMsg"), "SendNotification 5/1 [4]"],
+      [{ _tag: "UpdateMsg", update }, "SendNotification 5/1 [2]"],
+      [{ _tag: "UpdateMsgErr", error: wireError(3, 1) }, "SendNotification 5/1 [2]"],
+      [{ _tag: "RouteRefreshMsg", message: { _tag: "RouteRefresh", afi: 1, safi: 1, subtype: 0 } }, "SendNotification 5/1 [5]"],
+      [{ _tag: "BGPOpen_with_DelayOpenTimer_running", open: peerOpen() }, "SendNotification 5/1 [1]"]
     ]
-    for (const e of events) {
+    for (const [e, sent] of cases) {
       const r = step(cfg, s.openSent, e)
       expect(r.state).toMatchObject({ name: "Idle", connectRetryCounter: 1 })
-      expect(r.actions[0]).toBe("SendNotification 5/1")
+      expect(r.actions[0]).toBe(sent)
+    }
+  })
+
+  test("a timer that does not run in OpenSent expiring is an FSM Error 5/0 Unspecified, not an unexpected message", () => {
+    for (const tag of ["ConnectRetryTimer_Expires", "KeepaliveTimer_Expires", "DelayOpenTimer_Expires", "IdleHoldTimer_Expires"] as const) {
+      const r = step(cfg, s.openSent, ev(tag))
+      expect(r.state.name).toBe("Idle")
+      expect(r.actions[0]).toBe("SendNotification 5/0")
     }
   })
 
@@ -409,11 +418,17 @@ describe("OpenConfirm", () => {
     }
   })
 
-  test("an UPDATE, a second OPEN or a ConnectRetry expiry sends FSM Error 5/2 (RFC 6608)", () => {
-    for (const e of [{ _tag: "UpdateMsg", update } as const, open(), ev("ConnectRetryTimer_Expires")]) {
+  test("an UPDATE, a ROUTE-REFRESH or a second OPEN sends FSM Error 5/2 with the message type (RFC 6608 §4); a stray timer 5/0", () => {
+    const cases: Array<[Event.Event, string]> = [
+      [{ _tag: "UpdateMsg", update }, "SendNotification 5/2 [2]"],
+      [{ _tag: "RouteRefreshMsg", message: { _tag: "RouteRefresh", afi: 1, safi: 1, subtype: 0 } }, "SendNotification 5/2 [5]"],
+      [open(), "SendNotification 5/2 [1]"],
+      [ev("ConnectRetryTimer_Expires"), "SendNotification 5/0"]
+    ]
+    for (const [e, sent] of cases) {
       const r = step(cfg, s.openConfirm, e)
       expect(r.state.name).toBe("Idle")
-      expect(r.actions[0]).toBe("SendNotification 5/2")
+      expect(r.actions[0]).toBe(sent)
     }
   })
 
@@ -496,18 +511,18 @@ describe("Established", () => {
     }
   })
 
-  test("an OPEN, an OPEN error or a ConnectRetry/DelayOpen/IdleHold expiry sends FSM Error 5/3 (RFC 6608)", () => {
-    const events: Array<Event.Event> = [
-      open(),
-      { _tag: "BGPOpenMsgErr", error: wireError(2, 0) },
-      ev("ConnectRetryTimer_Expires"),
-      ev("DelayOpenTimer_Expires"),
-      ev("IdleHoldTimer_Expires")
+  test("an OPEN or a malformed OPEN sends FSM Error 5/3 with type 1 (RFC 6608 §4); a ConnectRetry/DelayOpen/IdleHold expiry 5/0", () => {
+    const cases: Array<[Event.Event, string]> = [
+      [open(), "SendNotification 5/3 [1]"],
+      [{ _tag: "BGPOpenMsgErr", error: wireError(2, 0) }, "SendNotification 5/3 [1]"],
+      [ev("ConnectRetryTimer_Expires"), "SendNotification 5/0"],
+      [ev("DelayOpenTimer_Expires"), "SendNotification 5/0"],
+      [ev("IdleHoldTimer_Expires"), "SendNotification 5/0"]
     ]
-    for (const e of events) {
+    for (const [e, sent] of cases) {
       const r = step(cfg, s.established, e)
       expect(r.state.name).toBe("Idle")
-      expect(r.actions[0]).toBe("SendNotification 5/3")
+      expect(r.actions[0]).toBe(sent)
     }
   })
 
@@ -552,6 +567,20 @@ describe("Established", () => {
     expect(step(gr, est, Event.maxPrefixesExceeded(1, 1, 10)).actions[0]).toBe("SendNotification 6/9 [6,1,0,1,1,0,0,0,10]")
     // Hold timer expiry is not wrapped: the peer keeps our routes as stale (RFC 8538 §3).
     expect(step(gr, est, ev("HoldTimer_Expires")).actions[0]).toBe("SendNotification 4/0")
+  })
+
+  test("when only the peer sent the N bit, an administrative Cease goes out plain (RFC 8538 §2: both must announce it)", () => {
+    const gr = config({ capabilities: { gracefulRestart: { restartTime: 120, restarting: false, notification: false } } })
+    const grOpen = peerOpen({
+      capabilities: [
+        { _tag: "FourOctetAs", asn: 65002 },
+        { _tag: "GracefulRestart", flags: 0x4, restartTime: 90, families: [{ afi: 1, safi: 1, flags: 0x80 }] }
+      ]
+    })
+    const est = reach(gr, [ev("ManualStart"), ev("Tcp_CR_Acked"), open(grOpen), ev("KeepAliveMsg")])
+    expect(est.negotiated?.gracefulRestart?.peer.notification).toBe(true)
+    expect(step(gr, est, ev("ManualStop")).actions[0]).toBe("SendNotification 6/2")
+    expect(step(gr, est, Event.maxPrefixesExceeded(1, 1, 10)).actions[0]).toBe("SendNotification 6/1 [0,1,1,0,0,0,10]")
   })
 
   test("OpenCollisionDump (the caller's CollisionDetectEstablishedState decision) sends Cease 6/7", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import fc from "fast-check"
-import { Notification } from "@kbgp/wire"
+import { type Capability, Family, Notification } from "@kbgp/wire"
 import type { TimerName } from "../src/Action.js"
 import type * as Config from "../src/Config.js"
 import * as Event from "../src/Event.js"
@@ -33,13 +33,49 @@ const simpleTags: ReadonlyArray<Event.Simple["_tag"]> = [
   "KeepAliveMsg"
 ]
 
+const afi = fc.constantFrom(1, 2, 25, 0xffff)
+const safi = fc.constantFrom(1, 2, 4, 128, 255)
+const flags = fc.integer({ min: 0, max: 255 })
+
+/** Any capability the codec can carry, with values in and out of range, so negotiation sees odd OPENs too. */
+const arbCapability: fc.Arbitrary<Capability.Capability> = fc.oneof(
+  fc.record({ afi, safi }).map((f): Capability.Capability => ({ _tag: "Multiprotocol", ...f })),
+  fc.constantFrom<Capability.Capability>({ _tag: "RouteRefresh" }, { _tag: "EnhancedRouteRefresh" }, { _tag: "ExtendedMessage" }),
+  fc.constantFrom(PEER_AS, 4200000001, 0, 23456).map((asn): Capability.Capability => ({ _tag: "FourOctetAs", asn })),
+  fc
+    .record({
+      flags: fc.integer({ min: 0, max: 15 }),
+      restartTime: fc.integer({ min: 0, max: 4095 }),
+      families: fc.array(fc.record({ afi, safi, flags }), { maxLength: 3 })
+    })
+    .map((g): Capability.Capability => ({ _tag: "GracefulRestart", ...g })),
+  fc
+    .array(fc.record({ afi, safi, flags, staleTime: fc.integer({ min: 0, max: 0xffffff }) }), { maxLength: 3 })
+    .map((families): Capability.Capability => ({ _tag: "LongLivedGracefulRestart", families })),
+  fc
+    .array(fc.record({ afi, safi, mode: fc.integer({ min: 0, max: 255 }) }), { maxLength: 3 })
+    .map((families): Capability.Capability => ({ _tag: "AddPath", families })),
+  fc
+    .array(fc.record({ afi, safi: fc.integer({ min: 0, max: 0xffff }), nextHopAfi: afi }), { maxLength: 3 })
+    .map((entries): Capability.Capability => ({ _tag: "ExtendedNextHop", entries })),
+  fc.record({ hostname: fc.string({ maxLength: 8 }), domain: fc.string({ maxLength: 8 }) }).map((f): Capability.Capability => ({ _tag: "Fqdn", ...f })),
+  fc
+    .record({ code: fc.integer({ min: 0, max: 255 }), value: fc.uint8Array({ maxLength: 4 }) })
+    .map((u): Capability.Capability => ({ _tag: "Unknown", ...u }))
+)
+
 const arbOpen = fc
   .record({
     asn: fc.constantFrom(PEER_AS, PEER_AS, PEER_AS, 65099, 0, 4200000001),
     holdTime: fc.constantFrom(90, 90, 0, 1, 2, 3, 65535),
-    bgpId: fc.constantFrom(PEER_ID, PEER_ID, 0, LOCAL_ID, 0xffffffff)
+    bgpId: fc.constantFrom(PEER_ID, PEER_ID, 0, LOCAL_ID, 0xffffffff),
+    // Mostly the usual capabilities (so sessions come up), sometimes any list.
+    capabilities: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 3 },
+      { arbitrary: fc.array(arbCapability, { maxLength: 8 }), weight: 1 }
+    )
   })
-  .map((f) => peerOpen(f))
+  .map(({ capabilities, ...f }) => peerOpen(capabilities === undefined ? f : { ...f, capabilities }))
 
 const arbNotification = fc
   .record({ code: fc.integer({ min: 0, max: 9 }), subcode: fc.integer({ min: 0, max: 12 }), data: fc.uint8Array({ maxLength: 8 }) })
@@ -102,13 +138,19 @@ const arbConfig: fc.Arbitrary<Config.Config> = fc
     holdTime: fc.constantFrom(0, 3, 90),
     jitter: fc.boolean(),
     collisionDetectEstablishedState: fc.boolean(),
-    gr: fc.boolean()
+    gr: fc.boolean(),
+    addPath: fc.constantFrom<ReadonlyArray<"receive" | "send" | "both">>([], ["receive"], ["both"])
   })
-  .map(({ delayOpenTime, gr, ...rest }) =>
+  .map(({ delayOpenTime, gr, addPath, ...rest }) =>
     config({
       ...rest,
       ...(delayOpenTime === undefined ? {} : { delayOpenTime }),
-      ...(gr ? { capabilities: { gracefulRestart: { restartTime: 120, restarting: false, notification: true } } } : {})
+      capabilities: {
+        families: [Family.Ipv4Unicast, Family.Ipv6Unicast],
+        addPath: addPath.map((mode) => ({ family: Family.Ipv4Unicast, mode })),
+        extendedNextHop: gr ? [Family.Ipv4Unicast] : [],
+        ...(gr ? { gracefulRestart: { restartTime: 120, restarting: false, notification: true } } : {})
+      }
     })
   )
 
@@ -187,5 +229,43 @@ describe("random event sequences", () => {
     const samples = fc.sample(fc.tuple(arbConfig, fc.integer(), arbEvents), { numRuns: 300, seed: 4271 })
     const reached = samples.filter(([cfg, seed, events]) => check(cfg, seed, events)).length
     expect(reached).toBeGreaterThan(100)
+  })
+})
+
+describe("purity of the core", () => {
+  const core = ["Action", "Backoff", "Collision", "Config", "Event", "Fsm", "Negotiation", "State"]
+
+  test("the core modules import only @kbgp/wire and each other, and name no clock, random source or timer", async () => {
+    for (const name of core) {
+      const source = await Bun.file(`${import.meta.dir}/../src/${name}.ts`).text()
+      const imports = [...source.matchAll(/from "([^"]+)"/g)].map((m) => m[1])
+      for (const from of imports) expect(from === "@kbgp/wire" || core.some((c) => from === `./${c}.js`)).toBe(true)
+      expect(source).not.toMatch(/Math\.random|Date\.now|new Date|performance\.now|setTimeout|setInterval|process\./)
+    }
+  })
+
+  test("transition runs with Math.random, Date.now and performance.now unavailable", () => {
+    // Drawn before the stubs go in: fast-check itself may read the clock.
+    const samples = fc.sample(fc.tuple(arbConfig, fc.integer(), arbEvents), { numRuns: 200, seed: 6608 })
+    const saved = { random: Math.random, now: Date.now, perf: performance.now }
+    const forbidden = (what: string) => () => {
+      throw new Error(`the pure core called ${what}`)
+    }
+    let established = 0
+    Math.random = forbidden("Math.random")
+    Date.now = forbidden("Date.now")
+    performance.now = forbidden("performance.now")
+    try {
+      for (const [cfg, seed, events] of samples) {
+        const [last] = Fsm.run(cfg, State.initial(seed), events)
+        if (last.negotiated !== undefined) established++
+      }
+    } finally {
+      Math.random = saved.random
+      Date.now = saved.now
+      performance.now = saved.perf
+    }
+    // The samples negotiated sessions, so Negotiation ran too.
+    expect(established).toBeGreaterThan(0)
   })
 })

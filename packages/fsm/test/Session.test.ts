@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Chunk, Effect, Either, Exit, Option, Queue, Scope, Stream, TestClock } from "effect"
 import { Context as WireContext, Message, Notification, Open, Pack, Text, Update } from "@kbgp/wire"
+import * as Event from "../src/Event.js"
 import * as Negotiation from "../src/Negotiation.js"
 import * as MemoryTransport from "../src/MemoryTransport.js"
 import * as Session from "../src/Session.js"
@@ -173,6 +174,86 @@ describe("Session with a scripted peer", () => {
         const sent = seen.find((e) => e._tag === "NotificationSent")
         expect(sent?._tag === "NotificationSent" && [sent.info.notification.code, sent.info.notification.subcode]).toEqual([8, 0])
         expect(yield* session.state).toBe("Idle")
+      })
+    ))
+
+  test("a healthy session outlives the send hold time: every completed write restarts the timer (RFC 9687)", () =>
+    run(
+      Effect.gen(function* () {
+        const { session, peer } = yield* scripted({ fsm: { sendHoldTime: 20 } })
+        yield* establish(peer, session)
+        // Our KEEPALIVEs (every 3 s) are the only writes; 60 s is three send hold periods.
+        for (let t = 0; t < 60; t += 3) {
+          yield* TestClock.adjust("3 seconds")
+          yield* peer.expect("Keepalive")
+          yield* peer.send(Message.keepalive)
+        }
+        expect(yield* session.state).toBe("Established")
+      })
+    ))
+
+  test("a KEEPALIVE in place of the peer's OPEN gets FSM Error 5/1 carrying message type 4 (RFC 6608 §4)", () =>
+    run(
+      Effect.gen(function* () {
+        const { session, peer } = yield* scripted()
+        yield* peer.expect("Open")
+        expect(yield* session.state).toBe("OpenSent")
+        yield* peer.send(Message.keepalive)
+        const rest = yield* peer.rest
+        const n = rest[rest.length - 1]!
+        expect(n._tag === "Notification" && [n.code, n.subcode, ...n.data]).toEqual([5, 1, 4])
+        expect(yield* session.state).toBe("Idle")
+      })
+    ))
+
+  test("an UPDATE in OpenConfirm gets FSM Error 5/2 carrying message type 2 (RFC 6608 §4)", () =>
+    run(
+      Effect.gen(function* () {
+        const { session, peer } = yield* scripted()
+        yield* peer.expect("Open")
+        yield* peer.send(Negotiation.localOpen(fsmConfig(B, A, { holdTime: 9 })))
+        yield* peer.expect("Keepalive")
+        expect(yield* session.state).toBe("OpenConfirm")
+        peer.ctx = ctx
+        yield* peer.sendBytes(route())
+        const rest = yield* peer.rest
+        const n = rest[rest.length - 1]!
+        expect(n._tag === "Notification" && [n.code, n.subcode, ...n.data]).toEqual([5, 2, 2])
+        expect(yield* session.state).toBe("Idle")
+      })
+    ))
+
+  test("the max-prefix hook sends Cease 6/1 with AFI, SAFI and limit, and the session comes back after the idle hold", () =>
+    run(
+      Effect.gen(function* () {
+        const { session, peer, events, accept, net } = yield* scripted()
+        yield* establish(peer, session)
+        yield* session.signal(Event.maxPrefixesExceeded(1, 1, 1000))
+        const rest = yield* peer.rest
+        const n = rest[rest.length - 1]!
+        expect(n._tag === "Notification" && Notification.maximumPrefixesData(n)).toEqual({ afi: 1, safi: 1, limit: 1000 })
+        expect(yield* session.state).toBe("Idle")
+        const down = (yield* drain(events)).find((e) => e._tag === "Down")
+        expect(down?._tag === "Down" && down.reason._tag === "NotificationSent" && down.reason.notification.subcode).toBe(1)
+        expect(down?._tag === "Down" && down.negotiated !== undefined).toBe(true)
+        // AutomaticStop keeps the session enabled: it reconnects after the 5 s idle hold.
+        yield* TestClock.adjust("5 seconds")
+        yield* (yield* accept).expect("Open")
+        expect(net.attempts().length).toBe(2)
+      })
+    ))
+
+  test("stop() cuts a long shutdown communication to 128 bytes on a character boundary (RFC 9003 §3)", () =>
+    run(
+      Effect.gen(function* () {
+        const { session, peer } = yield* scripted()
+        yield* establish(peer, session)
+        // 1 + 100 × 2 bytes of UTF-8: byte 128 would split the 64th "é".
+        yield* session.stop("x" + "é".repeat(100))
+        const rest = yield* peer.rest
+        const n = rest[rest.length - 1]!
+        expect(n._tag === "Notification" && [n.code, n.subcode, n.data[0]]).toEqual([6, 2, 127])
+        expect(n._tag === "Notification" && Notification.shutdownCommunication(n)).toEqual({ text: "x" + "é".repeat(63) })
       })
     ))
 
@@ -610,7 +691,12 @@ describe("Session DelayOpen", () => {
   test("with DelayOpen the session waits for the peer's OPEN, then answers OPEN and KEEPALIVE", () =>
     run(
       Effect.gen(function* () {
-        const { session, peer } = yield* scripted({ fsm: { delayOpenTime: 5 } })
+        const { session, peer, net } = yield* scripted({ fsm: { delayOpenTime: 5 } })
+        // Connected, yet silent: nothing written until the peer's OPEN arrives.
+        const ours = net.connections().find((c) => c.local.address === A.address)!
+        yield* TestClock.adjust("2 seconds")
+        expect(yield* session.state).toBe("Connect")
+        expect(ours.written().length).toBe(0)
         yield* peer.send(Negotiation.localOpen(fsmConfig(B, A, { holdTime: 9 })))
         yield* peer.expect("Open")
         yield* peer.expect("Keepalive")

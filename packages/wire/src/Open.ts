@@ -1,10 +1,9 @@
 /**
  * OPEN (RFC 4271 §4.2) with Capabilities optional parameters (RFC 5492) in the
  * classic or the RFC 9072 extended layout. `decodeBody` checks the layout and the
- * version; `check` applies the value rules that need no configuration (AS 0, BGP
- * Identifier 0, Hold Time 1–2). Rules that need the configuration (expected peer AS,
- * own BGP Identifier, hold-time policy, RFC 9234 roles, unsupported capabilities)
- * are the FSM's, with the subcodes in `Notification.OpenSubcode`.
+ * version only. The value rules (AS 0, expected peer AS, BGP Identifier, Hold Time
+ * 1–2, unsupported capabilities) are the FSM's (`@kbgp/fsm` Negotiation.check), with
+ * the subcodes in `Notification.OpenSubcode`.
  */
 import * as Capability from "./Capability.js"
 import type { Context } from "./Context.js"

@@ -28,7 +28,7 @@ import {
   Stream,
   SubscriptionRef
 } from "effect"
-import { Context as WireContext, Framer, Message, Notification, Open, RouteRefresh } from "@kbgp/wire"
+import { Context as WireContext, Family, Framer, Message, Notification, Open, RouteRefresh, Text } from "@kbgp/wire"
 import type { WireError } from "@kbgp/wire"
 import { type Action, type TimerName, timerNames } from "../Action.js"
 import * as Collision from "../Collision.js"
@@ -397,8 +397,8 @@ export const make = (config: Config): Effect.Effect<Handle, never, Transport | S
               const n = action.negotiated
               return Effect.all([
                 Effect.logInfo(
-                  `established: AS${n.peerAs} id ${n.peerId >>> 0} hold ${n.holdTime}s keepalive ${n.keepaliveTime}s` +
-                    ` families ${[...n.families].map((f) => `${f >>> 8}/${f & 0xff}`).join(",")}`
+                  `established: AS${n.peerAs} id ${Text.numberToIpv4(n.peerId)} hold ${n.holdTime}s keepalive ${n.keepaliveTime}s` +
+                    ` families ${[...n.families].map(Family.format).join(",")}`
                 ),
                 publish({ _tag: "Established", negotiated: n }),
                 receive ? deliver(action) : Effect.void
