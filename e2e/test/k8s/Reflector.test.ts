@@ -152,6 +152,33 @@ describe("Reflector", () => {
     )
   })
 
+  test("any other ERROR event (here a 500) ends the watch and relists, and the cache converges", async () => {
+    const s = start()
+    seed(s, 3)
+    await run(
+      Effect.gen(function*() {
+        const { converged } = yield* services(s)
+        yield* until(() => s.openWatches(kinds.service) === 1)
+        expect(listCalls(s, "services").length).toBe(2)
+        s.sendRaw(
+          kinds.service,
+          JSON.stringify({
+            type: "ERROR",
+            object: { kind: "Status", apiVersion: "v1", status: "Failure", message: "etcd hiccup", reason: "InternalError", code: 500 }
+          })
+        )
+        s.apply(kinds.service, svc("after-error", 5000))
+        yield* converged()
+        // 3 objects in pages of 2 = 2 requests per list: the ERROR caused exactly one more list.
+        yield* until(() => listCalls(s, "services").length >= 4)
+        yield* until(() => watchCalls(s, "services").length >= 2)
+        expect(listCalls(s, "services").length).toBe(4)
+        expect(listCalls(s, "services")[2]!.query.continue).toBeUndefined()
+      }),
+      { config: configFor(s) }
+    )
+  })
+
   test("a continue token that expires mid-list restarts the list in one request", async () => {
     const s = start()
     seed(s, 6)

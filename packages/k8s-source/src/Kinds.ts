@@ -262,6 +262,8 @@ export const keyOf = <K extends KindName>(
 export interface DecodeIssue {
   /** Field path, e.g. `spec.ports[0].port`. */
   readonly path: string
+  /** The same path as keys and indexes (`["spec", "ports", 0, "port"]`), e.g. to find the field in a YAML file. */
+  readonly at: ReadonlyArray<string | number>
   readonly message: string
 }
 
@@ -321,20 +323,26 @@ const leafIssues = (raw: ReadonlyArray<ParseResult.ArrayFormatterIssue>): Readon
     inner.length > outer.length && outer.every((k, i) => inner[i] === k)
   const kept = raw.filter((i) => !raw.some((j) => under(i.path, j.path)))
   const byPath = new Map<string, Array<string>>()
+  const segments = new Map<string, ReadonlyArray<string | number>>()
   for (const i of kept) {
     const path = formatPath(i.path)
     const list = byPath.get(path) ?? []
     if (!list.includes(i.message)) list.push(i.message)
     byPath.set(path, list)
+    segments.set(path, i.path.map((k) => (typeof k === "number" ? k : String(k))))
   }
   const out: Array<DecodeIssue> = []
-  for (const [path, messages] of byPath) {
+  for (const [path, all] of byPath) {
+    const at = segments.get(path) ?? []
+    // `null` is accepted wherever a field is optional: say what was expected instead.
+    const informative = all.filter((m) => !/^Expected (null|undefined), actual /s.test(m))
+    const messages = informative.length > 0 ? informative : all
     const parsed = messages.map((m) => /^Expected (.*), actual (.*)$/s.exec(m))
     if (messages.length > 1 && parsed.every((m) => m !== null) && new Set(parsed.map((m) => m![2])).size === 1) {
       const expected = parsed.map((m) => m![1]!).filter((e) => e !== "null" && e !== "undefined")
-      out.push({ path, message: `Expected ${expected.join(" | ")}, actual ${parsed[0]![2]}` })
+      out.push({ path, at, message: `Expected ${expected.join(" | ")}, actual ${parsed[0]![2]}` })
     } else {
-      for (const message of messages) out.push({ path, message })
+      for (const message of messages) out.push({ path, at, message })
     }
   }
   return out
@@ -349,7 +357,7 @@ export const decodeObject = <K extends KindName>(kind: K, json: unknown): Either
         reason: "NotAnObject",
         kind,
         object: undefined,
-        issues: [{ path: "", message: `expected an object, got ${json === null ? "null" : Array.isArray(json) ? "an array" : typeof json}` }]
+        issues: [{ path: "", at: [], message: `expected an object, got ${json === null ? "null" : Array.isArray(json) ? "an array" : typeof json}` }]
       })
     )
   }

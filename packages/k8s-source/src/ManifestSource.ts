@@ -15,7 +15,7 @@
  *   would show them: Service `status.loadBalancer.ingress`, and `status.conditions` of kinds that have them.
  */
 import { FileSystem } from "@effect/platform"
-import { Config, Context, Duration, Effect, Layer, Queue, Ref, Schedule, Stream } from "effect"
+import { Config, Context, Duration, Effect, Layer, Queue, Ref, Stream } from "effect"
 import type { ConfigError, Scope } from "effect"
 import * as ClusterSnapshot from "./ClusterSnapshot.js"
 import type { ClusterSourceShape } from "./ClusterSource.js"
@@ -204,7 +204,13 @@ const applyOverlay = (
     for (const [key, conditions] of byKey) {
       const obj = next.get(key)
       if (!hasConditions(obj)) continue
-      next.set(key, { ...obj, status: { ...obj.status, conditions } })
+      // By type, as on the API server: conditions of other types (written in the manifest) stay.
+      const written = new Map(conditions.map((c) => [c.type, c]))
+      const merged = [
+        ...obj.status.conditions.map((c) => written.get(c.type) ?? c),
+        ...conditions.filter((c) => !obj.status.conditions.some((o) => o.type === c.type))
+      ]
+      next.set(key, { ...obj, status: { ...obj.status, conditions: merged } })
     }
     out[kind] = next
   }
@@ -306,8 +312,9 @@ export const make = (
     // Rescans on demand: file-system events and the periodic timer only signal; one rescan runs at a time.
     const trigger = yield* Queue.sliding<void>(1)
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(trigger), rescan)))
+    // The first periodic rescan comes one interval after the initial read (which just happened).
     yield* Effect.forkScoped(
-      Effect.repeat(Queue.offer(trigger, undefined), Schedule.spaced(Duration.decode(opts.rescanInterval)))
+      Effect.forever(Effect.zipRight(Effect.sleep(Duration.decode(opts.rescanInterval)), Queue.offer(trigger, undefined)))
     )
     if (opts.watch) {
       // A watch that fails (unsupported file system) or ends (directory replaced) is restarted after a rescan
@@ -328,8 +335,10 @@ export const make = (
       )
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(watchOnce, Effect.sleep(interval))))
     }
-    // Status writes change what the snapshot shows.
-    yield* Effect.forkScoped(Stream.runForEach(Stream.drop(memory.changes, 1), () => lock.withPermits(1)(publish)))
+    // Status writes change what the snapshot shows. The stream starts with the overlay as it is when this fiber
+    // subscribes, which may already include a write made before then: publish for that one too (an unchanged
+    // snapshot is not emitted again), rather than drop it as "the initial value" and lose the write.
+    yield* Effect.forkScoped(Stream.runForEach(memory.changes, () => lock.withPermits(1)(publish)))
 
     const problems = Effect.map(Ref.get(state), (s): ReadonlyArray<ManifestError> => [
       ...(s.directoryProblem !== undefined ? [s.directoryProblem] : []),

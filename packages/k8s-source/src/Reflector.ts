@@ -1,7 +1,8 @@
 /**
  * A reflector keeps a local cache of one kind in step with the API server: list (paginated), then watch from
  * the list's resourceVersion; resume from the last seen resourceVersion after a dropped or silent stream;
- * relist on 410 Gone (HTTP status or ERROR event); back off exponentially with jitter on failures.
+ * relist on 410 Gone (HTTP status or ERROR event) and on any other ERROR event; back off exponentially with
+ * jitter on failures.
  *
  * The cache is published as immutable `State` values, and only when something really changed:
  * - a relist builds a complete new store and swaps it in at once (never a partial list), reusing the old
@@ -111,10 +112,12 @@ class RelistNeeded {
 }
 
 type Phase =
-  | { readonly _tag: "List" }
+  /** `keepBackoff`: the list follows a watch that failed with an ERROR event; its success is no proof of health. */
+  | { readonly _tag: "List"; readonly keepBackoff: boolean }
   | { readonly _tag: "Watch"; readonly version: string; readonly rv: string }
 
-const LIST: Phase = { _tag: "List" }
+const LIST: Phase = { _tag: "List", keepBackoff: false }
+const LIST_AFTER_ERROR: Phase = { _tag: "List", keepBackoff: true }
 
 /**
  * Starts a reflector in the current scope (the loop stops when the scope closes) and returns its cache.
@@ -299,16 +302,18 @@ export const make = <A, E extends { readonly message: string }>(
         }
       })
 
-    const listPhase: Effect.Effect<Phase> = Effect.gen(function*() {
+    const listPhase = (phase: Extract<Phase, { _tag: "List" }>): Effect.Effect<Phase> => Effect.gen(function*() {
       for (const version of target.versions) {
         const result = yield* listAll(version).pipe(Effect.either)
         if (Either.isLeft(result)) {
           if (result.left.reason === "NotFound") continue
           yield* failed(result.left)
-          return LIST
+          return phase
         }
         yield* replaceAll(result.right.items, version)
-        yield* driver.reset
+        // A server whose watches keep ending in ERROR events lists fine: only a watch that delivers events
+        // then resets the backoff, so such a server sees relists slow down instead of a relist loop.
+        if (!phase.keepBackoff) yield* driver.reset
         absentLogged = false
         return { _tag: "Watch", version, rv: result.right.resourceVersion } satisfies Phase
       }
@@ -369,9 +374,12 @@ export const make = <A, E extends { readonly message: string }>(
             return LIST
           }
           if ("type" in e) {
-            yield* log(`watch ERROR event ${e.code} ${e.reason}: ${e.message}; resuming from ${rv}`)
+            // client-go's rule: an ERROR event ends the watch and the cache is rebuilt from a fresh list (the
+            // relist swaps the store atomically, so nothing downstream flaps). Backed off: a server that keeps
+            // failing watches must not be hammered with lists.
+            yield* log(`watch ERROR event ${e.code} ${e.reason}: ${e.message}; relisting`)
             yield* driver.next(e).pipe(Effect.ignore)
-            return next
+            return LIST_AFTER_ERROR
           }
           yield* log(`${e.message}; resuming from ${rv}`, e.reason === "Timeout" || e.reason === "Unreachable" ? "Info" : "Warning")
           yield* driver.next(e).pipe(Effect.ignore)
@@ -382,7 +390,7 @@ export const make = <A, E extends { readonly message: string }>(
     const loop = Effect.gen(function*() {
       let phase: Phase = LIST
       while (true) {
-        phase = phase._tag === "List" ? yield* listPhase : yield* watchPhase(phase)
+        phase = phase._tag === "List" ? yield* listPhase(phase) : yield* watchPhase(phase)
       }
     })
     yield* Effect.forkScoped(loop)

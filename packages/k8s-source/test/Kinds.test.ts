@@ -90,7 +90,7 @@ describe("decodeObject", () => {
     expect(e.reason).toBe("Schema")
     expect(e.kind).toBe("Service")
     expect(e.object).toBe("prod/web")
-    expect(e.issues).toEqual([{ path: "spec.ports[0].port", message: 'Expected number, actual "80"' }])
+    expect(e.issues).toEqual([{ path: "spec.ports[0].port", at: ["spec", "ports", 0, "port"], message: 'Expected number, actual "80"' }])
     expect(e.message).toBe('Service prod/web: spec.ports[0].port: Expected number, actual "80"')
   })
 

@@ -102,7 +102,8 @@ describe("ManifestSource", () => {
         expect(lbIPs(s)).toEqual(["default/web=192.0.2.1"])
         expect([...s.nodes.keys()].sort()).toEqual(["n1", "n2", "n3"])
         const problems = yield* manifests.problems
-        expect(problems.map((p) => [p.reason, p.path, p.document, p.line])).toEqual([["Schema", file, 1, 11]])
+        // Line 13 is document 1's `metadata:`, which lacks the required name.
+        expect(problems.map((p) => [p.reason, p.path, p.document, p.line])).toEqual([["Schema", file, 1, 13]])
         expect(problems[0]!.message).toContain("metadata.name")
         expect((yield* manifests.files).find((f) => f.path === file)).toEqual({ path: file, objects: 2, ok: false })
 
@@ -248,6 +249,42 @@ describe("ManifestSource", () => {
         rmSync(join(dir, "svc.yaml"))
         yield* manifests.rescan
         expect((yield* manifests.overlay).serviceIngress.size).toBe(0)
+      })
+    ))
+
+  test("condition writes merge by type with the conditions a manifest carries, as on the API server", () =>
+    runFsTest(
+      Effect.gen(function* () {
+        const dir = yield* tmpDir
+        writeFileSync(
+          join(dir, "peer.yaml"),
+          `apiVersion: cilium.io/v2
+kind: CiliumBGPPeerConfig
+metadata:
+  name: peer
+spec: {}
+status:
+  conditions:
+    - type: example.com/Other
+      status: "True"
+      reason: Set
+      message: by someone else
+      lastTransitionTime: "2025-01-01T00:00:00Z"
+`
+        )
+        const ctx = yield* Layer.build(ManifestSource.layer({ directory: dir, watch: false, rescanInterval: "1 hour" }))
+        const writer = ctx.unsafeMap.get(StatusWriter.key) as StatusWriter["Type"]
+        const source = ctx.unsafeMap.get(ClusterSource.key) as ClusterSource["Type"]
+        yield* writer.setConditions("CiliumBGPPeerConfig", undefined, "peer", [
+          { type: "cilium.io/MissingAuthSecret", status: "False", reason: "Found", message: "no auth secret needed" }
+        ])
+        const conditionsNow = Effect.map(source.current, (s) => s.bgpPeerConfigs.get("peer")?.status.conditions ?? [])
+        yield* eventually(Effect.map(conditionsNow, (cs) => cs.length === 2), "300 millis")
+        const conditions = yield* conditionsNow
+        expect(conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+          ["example.com/Other", "True", "Set"],
+          ["cilium.io/MissingAuthSecret", "False", "Found"]
+        ])
       })
     ))
 

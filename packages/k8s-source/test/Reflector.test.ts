@@ -3,7 +3,7 @@
  * 60 s rechecks, 30 s backoff cap) run instantly. The HTTP behaviour is tested in e2e/test/k8s.
  */
 import { describe, expect, test } from "bun:test"
-import { Chunk, Duration, Effect, Either, Logger, LogLevel, Ref, Schedule, Stream, SubscriptionRef, TestClock, TestContext } from "effect"
+import { Chunk, Duration, Effect, Either, Logger, LogLevel, Random, Ref, Schedule, Stream, SubscriptionRef, TestClock, TestContext } from "effect"
 import type { Scope } from "effect"
 import * as KubeClient from "../src/KubeClient.js"
 import { KubeError } from "../src/KubeError.js"
@@ -75,7 +75,10 @@ const advance = (d: Duration.DurationInput) => Effect.zipRight(TestClock.adjust(
 
 const runTest = <A, E>(eff: Effect.Effect<A, E, Scope.Scope>) =>
   Effect.runPromise(
-    Effect.provide(Effect.scoped(eff), TestContext.TestContext).pipe(Logger.withMinimumLogLevel(LogLevel.None))
+    Effect.provide(Effect.scoped(eff), TestContext.TestContext).pipe(
+      Effect.withRandom(Random.make("kbgp-reflector")), // the same jitter on every run
+      Logger.withMinimumLogLevel(LogLevel.None)
+    )
   )
 
 const start = (c: Cluster, down: SubscriptionRef.SubscriptionRef<boolean>) =>

@@ -1,14 +1,20 @@
 import { BunFileSystem } from "@effect/platform-bun"
-import { Effect, Logger, LogLevel, Ref, Stream, TestClock, TestContext } from "effect"
+import { Effect, Logger, LogLevel, Random, Ref, Stream, TestClock, TestContext } from "effect"
 import type { Duration, Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-/** Runs an effect with TestClock (and a scope), as the style guide prescribes. */
+/**
+ * Runs an effect with TestClock (and a scope), as the style guide prescribes, and a seeded Random so that
+ * jittered backoffs take the same delays on every run.
+ */
 export const runTest = <A, E>(eff: Effect.Effect<A, E, Scope.Scope>): Promise<A> =>
   Effect.runPromise(
-    Effect.provide(Effect.scoped(eff), TestContext.TestContext).pipe(Logger.withMinimumLogLevel(LogLevel.Error))
+    Effect.provide(Effect.scoped(eff), TestContext.TestContext).pipe(
+      Effect.withRandom(Random.make("kbgp-k8s-source")),
+      Logger.withMinimumLogLevel(LogLevel.Error)
+    )
   )
 
 /** Same, with the Bun file system. */
@@ -24,11 +30,18 @@ export const collect = <A>(stream: Stream.Stream<A>) =>
     return { items: Ref.get(ref), fiber }
   })
 
-/** Lets forked fibers run to their next suspension. */
-export const settleFibers = Effect.repeatN(Effect.yieldNow(), 20)
+/** One turn of the event loop: whatever the runtime scheduled on timers (it does, under load) runs first. */
+const macrotask = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
 
-/** Advances the TestClock and lets fibers react. */
-export const advance = (d: Duration.DurationInput) => Effect.zipRight(TestClock.adjust(d), settleFibers)
+/** Lets forked fibers run to their next suspension, including fibers the runtime deferred to a timer. */
+export const settleFibers = Effect.zipRight(Effect.repeatN(Effect.yieldNow(), 20), Effect.repeatN(macrotask, 1))
+
+/**
+ * Advances the TestClock and lets fibers react. Fibers settle first too: a sleep that is registered only after
+ * the clock moved would otherwise wait for a later advance (a race that shows under CPU load).
+ */
+export const advance = (d: Duration.DurationInput) =>
+  settleFibers.pipe(Effect.zipRight(TestClock.adjust(d)), Effect.zipRight(settleFibers))
 
 
 /** Real-time polling with TestClock steps: for effects that wait on real I/O (file reads) and on the clock. */

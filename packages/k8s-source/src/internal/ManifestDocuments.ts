@@ -3,7 +3,8 @@
  * stores. No I/O here, so every rule is unit-tested directly.
  */
 import { Either } from "effect"
-import { LineCounter, parseAllDocuments } from "yaml"
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml"
+import type { Document } from "yaml"
 import type { KindName } from "../Kinds.js"
 import * as Kinds from "../Kinds.js"
 import { ManifestError } from "../ManifestError.js"
@@ -63,7 +64,16 @@ export const suggestKind = (kind: string): string | undefined => {
 /** API groups kbgp reads from: an unknown kind there is most likely a mistake, not an unrelated object. */
 const watchedGroups = new Set(["cilium.io"])
 
-const firstLine = (s: string): string => s.split("\n")[0]!.trim()
+const firstLine = (s: string): string => s.split("\n")[0]!.trim().replace(/:$/, "")
+
+/**
+ * The one YAML mistake the seed guides invite: an unquoted value that ends in `:` (an IPv6 address such as
+ * `fd00::`) after a key, which YAML reads as a nested mapping and rejects with a message that names neither.
+ */
+const syntaxHint = (sourceLine: string): string =>
+  /^\s*(-\s+)?[^\s:#"'][^:#]*:\s+[^\s"'#][^#]*:\s*(#.*)?$/.test(sourceLine)
+    ? ` (a value that ends in ":", such as the IPv6 address "fd00::", must be quoted)`
+    : ""
 
 /**
  * Parses one manifest file (YAML, multi-document, or JSON — JSON is YAML), dispatching each document by
@@ -86,7 +96,8 @@ export const parseFile = (path: string, text: string): ParsedFile => {
     const line = lineCounter.linePos(start).line
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!
-      problem("Syntax", index, e.linePos?.[0].line ?? line, firstLine(e.message))
+      const at = e.linePos?.[0].line ?? line
+      problem("Syntax", index, at, firstLine(e.message) + syntaxHint(text.split("\n")[at - 1] ?? ""))
       return
     }
     let json: unknown
@@ -98,9 +109,9 @@ export const parseFile = (path: string, text: string): ParsedFile => {
     }
     if (json === null || json === undefined) return // empty document (only comments, or a bare `---`)
     const items = isRecord(json) && typeof json["kind"] === "string" && json["kind"].endsWith("List") && Array.isArray(json["items"])
-      ? (json["items"] as ReadonlyArray<unknown>).map((item, i) => ({ item, where: `items[${i}]: ` }))
-      : [{ item: json, where: "" }]
-    for (const { item, where } of items) {
+      ? (json["items"] as ReadonlyArray<unknown>).map((item, i) => ({ item, where: `items[${i}]: `, prefix: ["items", i] }))
+      : [{ item: json, where: "", prefix: [] }]
+    for (const { item, prefix, where } of items) {
       const parsed = dispatch(path, index, item)
       switch (parsed._tag) {
         case "Object":
@@ -109,9 +120,11 @@ export const parseFile = (path: string, text: string): ParsedFile => {
         case "Ignored":
           ignored.push(parsed.ignored)
           break
-        case "Problem":
-          problem(parsed.reason, index, line, where + parsed.detail)
+        case "Problem": {
+          const at = parsed.at === undefined ? undefined : [...prefix, ...parsed.at]
+          problem(parsed.reason, index, at === undefined ? line : lineOf(doc, lineCounter, at) ?? line, where + parsed.detail)
           break
+        }
       }
     }
   })
@@ -121,7 +134,29 @@ export const parseFile = (path: string, text: string): ParsedFile => {
 type Dispatched =
   | { readonly _tag: "Object"; readonly object: Omit<ManifestObject, "line"> }
   | { readonly _tag: "Ignored"; readonly ignored: IgnoredDocument }
-  | { readonly _tag: "Problem"; readonly reason: ManifestError["reason"]; readonly detail: string }
+  | {
+    readonly _tag: "Problem"
+    readonly reason: ManifestError["reason"]
+    readonly detail: string
+    /** The first offending field, to report its line. */
+    readonly at?: ReadonlyArray<string | number>
+  }
+
+/**
+ * The line of the field at `path`: its key's line in a mapping, its item's line in a sequence. A field that is
+ * missing is reported at its closest ancestor that is there (a missing `metadata.name`: the `metadata:` line).
+ */
+const lineOf = (doc: Document, lineCounter: LineCounter, path: ReadonlyArray<string | number>): number | undefined => {
+  for (let n = path.length; n > 0; n--) {
+    const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true)
+    const segment = path[n - 1]
+    let node: unknown
+    if (isMap(parent)) node = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment)?.key
+    else if (isSeq(parent) && typeof segment === "number") node = parent.items[segment]
+    if (isNode(node) && node.range !== undefined && node.range !== null) return lineCounter.linePos(node.range[0]).line
+  }
+  return undefined
+}
 
 const dispatch = (path: string, document: number, item: unknown): Dispatched => {
   if (!isRecord(item)) {
@@ -157,7 +192,15 @@ const dispatch = (path: string, document: number, item: unknown): Dispatched => 
   const def = Kinds.Kinds[resolved.kind]
   const normalized = normalizeNamespace(def.namespaced, item)
   const decoded = Kinds.decodeObject(resolved.kind, normalized)
-  if (Either.isLeft(decoded)) return { _tag: "Problem", reason: "Schema", detail: decoded.left.message }
+  if (Either.isLeft(decoded)) {
+    const first = decoded.left.issues[0]
+    return {
+      _tag: "Problem",
+      reason: "Schema",
+      detail: decoded.left.message,
+      ...(first !== undefined && first.at.length > 0 ? { at: first.at } : {})
+    }
+  }
   return {
     _tag: "Object",
     object: { kind: resolved.kind, key: Kinds.keyOf(resolved.kind, decoded.right), value: decoded.right, document }

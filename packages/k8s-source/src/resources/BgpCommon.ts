@@ -37,11 +37,32 @@ export type Safi = typeof Safi.Type
 export const Family = Schema.Struct({ afi: Afi, safi: Safi })
 export type Family = typeof Family.Type
 
-/** Cilium's default when a peer lists no families: IPv6 and IPv4 unicast. */
-export const defaultFamilies = (): Array<Family> => [
-  { afi: "ipv6", safi: "unicast" },
-  { afi: "ipv4", safi: "unicast" }
-]
+/**
+ * Cilium's default when a peer lists no families. The two API versions list them in a different order:
+ * v2alpha1 `CiliumBGPNeighbor.SetDefaults` gives IPv4 then IPv6 unicast, v2 `CiliumBGPPeerConfigSpec.SetDefaults`
+ * IPv6 then IPv4.
+ */
+export const defaultFamilies = (version: "v2alpha1" | "v2"): Array<Family> =>
+  version === "v2alpha1"
+    ? [{ afi: "ipv4", safi: "unicast" }, { afi: "ipv6", safi: "unicast" }]
+    : [{ afi: "ipv6", safi: "unicast" }, { afi: "ipv4", safi: "unicast" }]
+
+/**
+ * Cilium's rule that the keepalive time may not exceed the hold time (v2 CRD x-validation on `timers`, v2alpha1
+ * `CiliumBGPNeighbor.Validate`), checked on the values after defaulting. The issue points at the keepalive field.
+ */
+export const keepAliveWithinHoldTime = (
+  t: { readonly keepAliveTimeSeconds?: number | undefined; readonly holdTimeSeconds?: number | undefined }
+): true | { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } => {
+  const keepAlive = t.keepAliveTimeSeconds ?? Defaults.keepAliveTimeSeconds
+  const hold = t.holdTimeSeconds ?? Defaults.holdTimeSeconds
+  return keepAlive <= hold
+    ? true
+    : {
+      path: ["keepAliveTimeSeconds"],
+      message: `keepAliveTimeSeconds (${keepAlive}) can not be larger than holdTimeSeconds (${hold})`
+    }
+}
 
 export const GracefulRestart = Schema.Struct({
   enabled: Schema.Boolean,

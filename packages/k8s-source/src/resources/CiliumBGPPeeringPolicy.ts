@@ -10,7 +10,7 @@
  * `virtualRouters(spec)` gives the effective routers of either shape (see there for the mapping).
  */
 import { Schema } from "effect"
-import { Asn, Int, IpAddress, opt, Port, withDefault } from "../internal/Fields.js"
+import { Asn, Cidr, Int, IpOrCidr, opt, Port, withDefault, yamlAddress } from "../internal/Fields.js"
 import { LabelSelector } from "../LabelSelector.js"
 import {
   Attributes,
@@ -18,6 +18,7 @@ import {
   defaultFamilies,
   Family,
   GracefulRestart,
+  keepAliveWithinHoldTime,
   OptSelector,
   ServiceAddressType
 } from "./BgpCommon.js"
@@ -33,7 +34,7 @@ export type PathAttributes = typeof PathAttributes.Type
 
 export const Neighbor = Schema.Struct({
   /** CIDR notation, `/32` or `/128` for one host (Cilium's CRD: format=cidr). */
-  peerAddress: Schema.String,
+  peerAddress: Cidr,
   peerPort: withDefault(Port.pipe(Schema.between(1, 65535)), () => Defaults.peerPort),
   peerASN: Asn,
   /** Secret name in the BGP secrets namespace (Cilium: `--bgp-secrets-namespace`, default kube-system). */
@@ -46,7 +47,7 @@ export const Neighbor = Schema.Struct({
   /** Empty: Cilium's default of IPv6 and IPv4 unicast (see `effectiveFamilies`). */
   families: withDefault(Schema.Array(Family), () => []),
   advertisedPathAttributes: withDefault(Schema.Array(PathAttributes), () => [])
-})
+}).pipe(Schema.filter(keepAliveWithinHoldTime))
 export type Neighbor = typeof Neighbor.Type
 
 export const VirtualRouter = Schema.Struct({
@@ -57,7 +58,7 @@ export const VirtualRouter = Schema.Struct({
   /** Absent: no Services announced. */
   serviceSelector: OptSelector,
   serviceAdvertisements: withDefault(Schema.Array(ServiceAddressType), () => ["LoadBalancerIP" as const]),
-  neighbors: Schema.Array(Neighbor)
+  neighbors: Schema.Array(Neighbor).pipe(Schema.minItems(1))
 })
 export type VirtualRouter = typeof VirtualRouter.Type
 
@@ -69,7 +70,7 @@ export const AuthSecret = Schema.Struct({
 
 /** The seed's peer entry: a plain IP (CIDR accepted too), both ASNs on the peer. */
 export const SimplePeer = Schema.Struct({
-  peerAddress: IpAddress,
+  peerAddress: yamlAddress(IpOrCidr),
   peerASN: Asn,
   localASN: Asn,
   peerPort: opt(Port.pipe(Schema.between(1, 65535))),
@@ -81,7 +82,7 @@ export const SimplePeer = Schema.Struct({
   keepAliveTimeSeconds: opt(Int.pipe(Schema.between(1, 65535))),
   connectRetryTimeSeconds: opt(Int.pipe(Schema.between(1, 2147483647))),
   gracefulRestart: opt(GracefulRestart)
-})
+}).pipe(Schema.filter(keepAliveWithinHoldTime))
 export type SimplePeer = typeof SimplePeer.Type
 
 const PrefixLimit = Schema.Struct({ prefixLimit: opt(Int.pipe(Schema.between(1, 4294967295))) })
@@ -131,9 +132,9 @@ export const AllServices: LabelSelector = {
   matchExpressions: [{ key: "somekey", operator: "NotIn", values: ["never-used-value"] }]
 }
 
-/** Cilium's defaulting: a neighbor with no families negotiates IPv6 and IPv4 unicast. */
+/** Cilium's defaulting (v2alpha1): a neighbor with no families negotiates IPv4 and IPv6 unicast. */
 export const effectiveFamilies = (n: Neighbor): ReadonlyArray<Family> =>
-  n.families.length > 0 ? n.families : defaultFamilies()
+  n.families.length > 0 ? n.families : defaultFamilies("v2alpha1")
 
 /** `192.168.1.1` → `192.168.1.1/32`, `fd00::1` → `fd00::1/128`; CIDRs stay as written. */
 export const toHostCidr = (address: string): string =>

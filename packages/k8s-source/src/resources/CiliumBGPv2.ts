@@ -6,7 +6,7 @@
  * Field names and defaults as in pkg/k8s/apis/cilium.io/v2/bgp_*_types.go.
  */
 import { Schema } from "effect"
-import { Asn, defaultStruct, Int, opt, Port, withDefault } from "../internal/Fields.js"
+import { Asn, defaultStruct, Int, IpWithZone, Ipv4, opt, Port, withDefault, yamlAddress } from "../internal/Fields.js"
 import { LabelSelector } from "../LabelSelector.js"
 import {
   Attributes,
@@ -14,6 +14,7 @@ import {
   defaultFamilies,
   Family,
   GracefulRestart,
+  keepAliveWithinHoldTime,
   OptSelector,
   ServiceAddressType
 } from "./BgpCommon.js"
@@ -41,9 +42,12 @@ export const PeerConfigReference = Schema.Struct({
   kind: opt(Schema.String)
 })
 
+/** Cilium's v2 address pattern: IPv4 or IPv6, an IPv6 zone allowed. */
+const PeerIp = yamlAddress(IpWithZone)
+
 export const ClusterPeer = Schema.Struct({
   name: Name,
-  peerAddress: opt(Schema.String),
+  peerAddress: opt(PeerIp),
   /** 0: accept whatever ASN the peer's OPEN carries. */
   peerASN: withDefault(Asn, () => 0),
   autoDiscovery: opt(AutoDiscovery),
@@ -95,7 +99,7 @@ export const Timers = Schema.Struct({
   connectRetryTimeSeconds: withDefault(Int.pipe(Schema.between(1, 2147483647)), () => Defaults.connectRetryTimeSeconds),
   holdTimeSeconds: withDefault(Int.pipe(Schema.between(3, 65535)), () => Defaults.holdTimeSeconds),
   keepAliveTimeSeconds: withDefault(Int.pipe(Schema.between(1, 65535)), () => Defaults.keepAliveTimeSeconds)
-})
+}).pipe(Schema.filter(keepAliveWithinHoldTime))
 
 export const CiliumBGPPeerConfigSpec = Schema.Struct({
   transport: defaultStruct(Transport),
@@ -120,7 +124,7 @@ export type CiliumBGPPeerConfig = typeof CiliumBGPPeerConfig.Type
 
 /** Cilium's `SetDefaults`: no families means IPv6 and IPv4 unicast (without advertisements). */
 export const effectiveFamilies = (spec: CiliumBGPPeerConfigSpec): ReadonlyArray<FamilyWithAdverts> =>
-  spec.families.length > 0 ? spec.families : defaultFamilies()
+  spec.families.length > 0 ? spec.families : defaultFamilies("v2")
 
 // ---------------------------------------------------------------------------------------------------------------
 // CiliumBGPAdvertisement
@@ -166,14 +170,14 @@ export type CiliumBGPAdvertisement = typeof CiliumBGPAdvertisement.Type
 
 export const PeerOverride = Schema.Struct({
   name: Name,
-  localAddress: opt(Schema.String),
+  localAddress: opt(PeerIp),
   /** Deprecated in Cilium (no effect). */
   localPort: opt(Port)
 })
 
 export const InstanceOverride = Schema.Struct({
   name: Name,
-  routerID: opt(Schema.String),
+  routerID: opt(Ipv4),
   localPort: opt(Port),
   localASN: opt(NonZeroAsn),
   peers: withDefault(Schema.Array(PeerOverride), () => [])
@@ -195,10 +199,10 @@ export type CiliumBGPNodeConfigOverride = typeof CiliumBGPNodeConfigOverride.Typ
 
 export const NodePeer = Schema.Struct({
   name: Name,
-  peerAddress: opt(Schema.String),
+  peerAddress: opt(PeerIp),
   peerASN: opt(Asn),
   autoDiscovery: opt(AutoDiscovery),
-  localAddress: opt(Schema.String),
+  localAddress: opt(PeerIp),
   /** Cilium 1.19+: local interface for an IPv6 link-local `peerAddress`. */
   peerInterface: opt(Schema.String),
   peerConfigRef: opt(PeerConfigReference)
@@ -207,7 +211,7 @@ export const NodePeer = Schema.Struct({
 export const NodeInstance = Schema.Struct({
   name: Name,
   localASN: opt(Asn),
-  routerID: opt(Schema.String),
+  routerID: opt(Ipv4),
   localPort: opt(Port),
   peers: withDefault(Schema.Array(NodePeer), () => [])
 })

@@ -7,12 +7,12 @@
  * `peerAddress` as a plain IP or a host CIDR.
  */
 import { Schema } from "effect"
-import { Asn, defaultStruct, Int, IpAddress, opt, Port, withDefault } from "../internal/Fields.js"
-import { Family, GracefulRestart } from "./BgpCommon.js"
+import { Asn, defaultStruct, Int, Ip, IpOrCidr, Ipv4, opt, Port, withDefault, yamlAddress } from "../internal/Fields.js"
+import { Family, GracefulRestart, keepAliveWithinHoldTime } from "./BgpCommon.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 
 export const ConfigNeighbor = Schema.Struct({
-  peerAddress: IpAddress,
+  peerAddress: yamlAddress(IpOrCidr),
   peerASN: Asn,
   /** Overrides `bgpPeering.localASN` for this neighbor. */
   localASN: opt(Asn),
@@ -24,15 +24,16 @@ export const ConfigNeighbor = Schema.Struct({
   keepAliveTimeSeconds: opt(Int.pipe(Schema.between(1, 65535))),
   gracefulRestart: opt(GracefulRestart),
   families: withDefault(Schema.Array(Family), () => [])
-})
+}).pipe(Schema.filter(keepAliveWithinHoldTime))
 export type ConfigNeighbor = typeof ConfigNeighbor.Type
 
 export const BgpPeering = Schema.Struct({
   /** Cilium's `bgp.enabled` / `enable-bgp-control-plane` default: off. */
   enabled: withDefault(Schema.Boolean, () => false),
   /** Where to accept BGP connections; empty: the agent's own default. */
-  listenAddresses: withDefault(Schema.Array(IpAddress), () => []),
-  routerID: opt(IpAddress),
+  listenAddresses: withDefault(Schema.Array(yamlAddress(Ip)), () => []),
+  /** A BGP identifier is 32 bits: an IPv4 address. */
+  routerID: opt(Ipv4),
   localASN: opt(Asn),
   neighbors: withDefault(Schema.Array(ConfigNeighbor), () => [])
 })

@@ -6,7 +6,7 @@
  * to `[]` here; the announcer only needs the gateway's node selector and egress IP.
  */
 import { Schema } from "effect"
-import { opt, withDefault } from "../internal/Fields.js"
+import { Cidr, IpWithZone, opt, withDefault, yamlAddress } from "../internal/Fields.js"
 import { LabelSelector } from "../LabelSelector.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 
@@ -20,14 +20,14 @@ export const EgressGateway = Schema.Struct({
   /** Absent: no node. Several nodes: Cilium uses the first by name. */
   nodeSelector: opt(LabelSelector),
   interface: opt(Schema.String),
-  egressIP: opt(Schema.String)
+  egressIP: opt(yamlAddress(IpWithZone))
 })
 export type EgressGateway = typeof EgressGateway.Type
 
 export const CiliumEgressGatewayPolicySpec = Schema.Struct({
   selectors: withDefault(Schema.Array(EgressRule), () => []),
-  destinationCIDRs: withDefault(Schema.Array(Schema.String), () => []),
-  excludedCIDRs: withDefault(Schema.Array(Schema.String), () => []),
+  destinationCIDRs: withDefault(Schema.Array(Cidr), () => []),
+  excludedCIDRs: withDefault(Schema.Array(Cidr), () => []),
   egressGateway: opt(EgressGateway),
   /** Cilium 1.17+: several gateways for one policy. */
   egressGateways: withDefault(Schema.Array(EgressGateway), () => [])

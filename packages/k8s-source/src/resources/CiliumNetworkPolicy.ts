@@ -4,25 +4,26 @@
  * several in `specs`.
  */
 import { Schema } from "effect"
-import { opt, withDefault } from "../internal/Fields.js"
+import { IpOrCidr, IpOrCidrOrEmpty, opt, withDefault } from "../internal/Fields.js"
 import { LabelSelector } from "../LabelSelector.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 
 export const CIDRRule = Schema.Struct({
-  cidr: opt(Schema.String),
+  /** `""` when the rule names a CIDR group instead (Cilium's Go type has no omitempty here). */
+  cidr: opt(IpOrCidrOrEmpty),
   cidrGroupRef: opt(Schema.String),
   cidrGroupSelector: opt(LabelSelector),
-  except: withDefault(Schema.Array(Schema.String), () => [])
+  except: withDefault(Schema.Array(IpOrCidr), () => [])
 })
 export type CIDRRule = typeof CIDRRule.Type
 
 export const EgressRule = Schema.Struct({
-  toCIDR: withDefault(Schema.Array(Schema.String), () => []),
+  toCIDR: withDefault(Schema.Array(IpOrCidr), () => []),
   toCIDRSet: withDefault(Schema.Array(CIDRRule), () => [])
 })
 
 export const IngressRule = Schema.Struct({
-  fromCIDR: withDefault(Schema.Array(Schema.String), () => []),
+  fromCIDR: withDefault(Schema.Array(IpOrCidr), () => []),
   fromCIDRSet: withDefault(Schema.Array(CIDRRule), () => [])
 })
 
@@ -53,5 +54,5 @@ export const rules = (p: CiliumNetworkPolicy): ReadonlyArray<Rule> => [
 /** Every CIDR in egress `toCIDR` and `toCIDRSet[].cidr` (`except` is the caller's to subtract). */
 export const egressCIDRs = (p: CiliumNetworkPolicy): ReadonlyArray<string> =>
   rules(p).flatMap((r) =>
-    r.egress.flatMap((e) => [...e.toCIDR, ...e.toCIDRSet.flatMap((s) => (s.cidr !== undefined ? [s.cidr] : []))])
+    r.egress.flatMap((e) => [...e.toCIDR, ...e.toCIDRSet.flatMap((s) => (s.cidr !== undefined && s.cidr !== "" ? [s.cidr] : []))])
   )

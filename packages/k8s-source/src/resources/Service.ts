@@ -1,6 +1,6 @@
 /** core/v1 Service: the fields kbgp advertises from (LB IPs, external IPs, cluster IPs, traffic policies). */
 import { Schema } from "effect"
-import { defaultStruct, IntOrString, opt, Port, StringMap, withDefault } from "../internal/Fields.js"
+import { defaultStruct, IntOrString, Ip, IpOrEmpty, opt, Port, StringMap, withDefault, yamlAddress } from "../internal/Fields.js"
 import { ObjectMeta } from "./ObjectMeta.js"
 
 export const Protocol = Schema.Literal("TCP", "UDP", "SCTP")
@@ -30,9 +30,11 @@ export const ServiceSpec = Schema.Struct({
   ports: withDefault(Schema.Array(ServicePort), () => []),
   clusterIP: opt(Schema.String),
   clusterIPs: opt(Schema.Array(Schema.String)),
-  externalIPs: withDefault(Schema.Array(Schema.String), () => []),
-  /** Deprecated in Kubernetes, still what the seed guide uses to pick the advertised IP. */
-  loadBalancerIP: opt(Schema.String),
+  // The addresses kbgp advertises are checked as the API server checks them, so a typo in a manifest is
+  // reported at its field.
+  externalIPs: withDefault(Schema.Array(yamlAddress(Ip)), () => []),
+  /** Deprecated in Kubernetes, still what the seed guide uses to pick the advertised IP. `""` reads as absent. */
+  loadBalancerIP: opt(yamlAddress(IpOrEmpty)),
   loadBalancerClass: opt(Schema.String),
   loadBalancerSourceRanges: opt(Schema.Array(Schema.String)),
   externalName: opt(Schema.String),
@@ -54,7 +56,7 @@ export const PortStatus = Schema.Struct({
 })
 
 export const LoadBalancerIngress = Schema.Struct({
-  ip: opt(Schema.String),
+  ip: opt(Ip),
   hostname: opt(Schema.String),
   ipMode: opt(Schema.Literal("VIP", "Proxy")),
   ports: opt(Schema.Array(PortStatus))
