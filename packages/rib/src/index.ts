@@ -1,1 +1,9 @@
-export {}
+export * as AttrSet from "./AttrSet.js"
+export * as BestPath from "./BestPath.js"
+export * as Core from "./Core.js"
+export * as Diff from "./Diff.js"
+export * as Interner from "./Interner.js"
+export * as Peer from "./Peer.js"
+export * as Policy from "./Policy.js"
+export * as Rib from "./Rib.js"
+export * as Route from "./Route.js"

@@ -1,0 +1,365 @@
+/**
+ * Import and export policy as data. A policy is an ordered list of rules and a default
+ * action. A rule whose `match` holds applies its actions in order; `Accept` or `Reject`
+ * ends the evaluation (the first terminal action wins); a rule without one lets the
+ * evaluation go on to the next rule with the modified attributes. When no terminal
+ * action was met, `defaultAction` decides (modifications made on the way are kept).
+ *
+ * Matching is over one route: its family and prefix, its attributes, and the peer it
+ * came from (for import: the sender; for export: the peer the best route was learned
+ * from, `Peer.LOCAL` for local routes). Within a `Match` every given field must hold
+ * (AND); within a list field any element may match (OR).
+ */
+import { Either } from "effect"
+import { AsPath, Text, type Attributes, type Family } from "@kbgp/wire"
+import type { PeerId } from "./Peer.js"
+
+/** RFC 8092 large community: global administrator, local data 1, local data 2. */
+export type LargeCommunity = readonly [number, number, number]
+
+/**
+ * A prefix with a length range: matches prefixes inside `address/length` whose own length
+ * is within [ge, le]. Without `ge`/`le` only `address/length` itself matches; with `ge`
+ * alone `le` is the address width; with `le` alone `ge` is `length` (the usual router
+ * prefix-list semantics).
+ */
+export interface PrefixRange {
+  /** 4 (IPv4) or 16 (IPv6) bytes, host bits clear. */
+  readonly address: Uint8Array
+  readonly length: number
+  readonly ge?: number
+  readonly le?: number
+}
+
+export interface AsPathMatch {
+  /** The AS appears anywhere in the path. */
+  readonly contains?: number
+  /** The leftmost AS (the neighbour that sent it, for eBGP) is this one (`AsPath.firstAs`). */
+  readonly firstAs?: number
+  /** The rightmost AS of a trailing AS_SEQUENCE (the originating AS) is this one. */
+  readonly originAs?: number
+  /** Path length for best path (`AsPath.length`) at least this. */
+  readonly minLength?: number
+  /** Path length for best path (`AsPath.length`) at most this. */
+  readonly maxLength?: number
+}
+
+export interface Match {
+  readonly families?: ReadonlyArray<Family.FamilyKey>
+  readonly prefixes?: ReadonlyArray<PrefixRange>
+  /** The route carries any of these standard communities. */
+  readonly communities?: ReadonlyArray<number>
+  /** The route carries any of these large communities. */
+  readonly largeCommunities?: ReadonlyArray<LargeCommunity>
+  readonly asPath?: AsPathMatch
+  /** The source peer's address is one of these (4 or 16 bytes). */
+  readonly peerAddresses?: ReadonlyArray<Uint8Array>
+  /** The source peer's AS is one of these. */
+  readonly peerAsns?: ReadonlyArray<number>
+  /** The route was (true) or was not (false) originated locally (`Peer.LOCAL`). */
+  readonly local?: boolean
+}
+
+export type Action =
+  | { readonly _tag: "Accept" }
+  | { readonly _tag: "Reject" }
+  | { readonly _tag: "SetLocalPref"; readonly value: number }
+  | { readonly _tag: "SetMed"; readonly value: number }
+  | { readonly _tag: "AddCommunities"; readonly values: ReadonlyArray<number> }
+  | { readonly _tag: "RemoveCommunities"; readonly values: ReadonlyArray<number> }
+  | { readonly _tag: "SetCommunities"; readonly values: ReadonlyArray<number> }
+  | { readonly _tag: "AddLargeCommunities"; readonly values: ReadonlyArray<LargeCommunity> }
+  | { readonly _tag: "RemoveLargeCommunities"; readonly values: ReadonlyArray<LargeCommunity> }
+  | { readonly _tag: "SetLargeCommunities"; readonly values: ReadonlyArray<LargeCommunity> }
+  /** Prepend `asn` (default: the local AS) `count` times. */
+  | { readonly _tag: "PrependAsPath"; readonly asn?: number; readonly count: number }
+  /** Next hop = this speaker's address for the family (`PeerConfig.nextHopSelf`). */
+  | { readonly _tag: "NextHopSelf" }
+  /** Next hop = these bytes (4, 16 or 32). */
+  | { readonly _tag: "SetNextHop"; readonly nextHop: Uint8Array }
+
+export interface Rule {
+  /** For people and `explain`. */
+  readonly name?: string
+  readonly match: Match
+  readonly actions: ReadonlyArray<Action>
+}
+
+export interface Policy {
+  readonly rules: ReadonlyArray<Rule>
+  readonly defaultAction: "accept" | "reject"
+}
+
+// --- constructors ----------------------------------------------------------------------------------------
+
+export const acceptAll: Policy = { rules: [], defaultAction: "accept" }
+export const rejectAll: Policy = { rules: [], defaultAction: "reject" }
+
+export const make = (rules: ReadonlyArray<Rule>, defaultAction: "accept" | "reject" = "reject"): Policy => ({ rules, defaultAction })
+
+export const rule = (match: Match, ...actions: ReadonlyArray<Action>): Rule => ({ match, actions })
+
+export const accept: Action = { _tag: "Accept" }
+export const reject: Action = { _tag: "Reject" }
+export const setLocalPref = (value: number): Action => ({ _tag: "SetLocalPref", value })
+export const setMed = (value: number): Action => ({ _tag: "SetMed", value })
+export const addCommunities = (...values: ReadonlyArray<number>): Action => ({ _tag: "AddCommunities", values })
+export const removeCommunities = (...values: ReadonlyArray<number>): Action => ({ _tag: "RemoveCommunities", values })
+export const setCommunities = (...values: ReadonlyArray<number>): Action => ({ _tag: "SetCommunities", values })
+export const addLargeCommunities = (...values: ReadonlyArray<LargeCommunity>): Action => ({ _tag: "AddLargeCommunities", values })
+export const removeLargeCommunities = (...values: ReadonlyArray<LargeCommunity>): Action => ({ _tag: "RemoveLargeCommunities", values })
+export const setLargeCommunities = (...values: ReadonlyArray<LargeCommunity>): Action => ({ _tag: "SetLargeCommunities", values })
+export const prependAsPath = (count: number, asn?: number): Action =>
+  asn === undefined ? { _tag: "PrependAsPath", count } : { _tag: "PrependAsPath", asn, count }
+export const nextHopSelf: Action = { _tag: "NextHopSelf" }
+export const setNextHop = (nextHop: Uint8Array): Action => ({ _tag: "SetNextHop", nextHop })
+
+/** A `PrefixRange` from text ("10.0.0.0/8", with optional `ge`/`le`); throws a RangeError for bad text. */
+export const prefix = (text: string, range: { readonly ge?: number; readonly le?: number } = {}): PrefixRange => {
+  const p = Text.parsePrefix(text)
+  if (Either.isLeft(p)) throw new RangeError(p.left.message)
+  const max = p.right.address.length * 8
+  const { ge, le } = range
+  if ((ge !== undefined && (ge < p.right.length || ge > max)) || (le !== undefined && (le < (ge ?? p.right.length) || le > max))) {
+    throw new RangeError(`ge ${ge ?? "-"} / le ${le ?? "-"} do not fit ${text} (lengths ${p.right.length}..${max})`)
+  }
+  return { address: p.right.address, length: p.right.length, ...(ge === undefined ? {} : { ge }), ...(le === undefined ? {} : { le }) }
+}
+
+// --- evaluation ------------------------------------------------------------------------------------------
+
+/** The route a policy looks at. */
+export interface Subject {
+  readonly family: Family.FamilyKey
+  /** Prefix address bytes (4 or 16, host bits clear) and length. */
+  readonly address: Uint8Array
+  readonly length: number
+  readonly attributes: Attributes.Attributes
+  /** The peer the route came from (`Peer.LOCAL` for local routes), with its address and AS. */
+  readonly peer: PeerId
+  readonly peerAddress: Uint8Array
+  readonly peerAs: number
+}
+
+/** What actions need to know about the speaker. */
+export interface Environment {
+  readonly localAs: number
+  /** The next hop `NextHopSelf` sets for this route's family; without one the action does nothing. */
+  readonly nextHopSelf?: Uint8Array
+}
+
+export type Result =
+  | { readonly accept: false }
+  | {
+      readonly accept: true
+      readonly attributes: Attributes.Attributes
+      /** A rule set the next hop (self or explicit): the standard export rule must not override it. */
+      readonly nextHopSet: boolean
+    }
+
+const inRange = (r: PrefixRange, address: Uint8Array, length: number): boolean => {
+  if (r.address.length !== address.length) return false
+  const max = address.length * 8
+  const ge = r.ge ?? r.length
+  const le = r.le ?? (r.ge !== undefined ? max : r.length)
+  if (length < ge || length > le || length < r.length) return false
+  const full = r.length >>> 3
+  for (let i = 0; i < full; i++) if (r.address[i] !== address[i]) return false
+  const rem = r.length & 7
+  if (rem === 0) return true
+  const mask = 0xff00 >>> rem
+  return (r.address[full]! & mask) === (address[full]! & mask)
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+const hasAnyCommunity = (cs: Uint32Array | undefined, wanted: ReadonlyArray<number>): boolean => {
+  if (cs === undefined) return false
+  for (let i = 0; i < cs.length; i++) if (wanted.includes(cs[i]!)) return true
+  return false
+}
+
+const hasAnyLarge = (cs: Uint32Array | undefined, wanted: ReadonlyArray<LargeCommunity>): boolean => {
+  if (cs === undefined) return false
+  for (let i = 0; i + 2 < cs.length; i += 3) {
+    for (const w of wanted) if (cs[i] === w[0] && cs[i + 1] === w[1] && cs[i + 2] === w[2]) return true
+  }
+  return false
+}
+
+/** The rightmost AS of a trailing AS_SEQUENCE: the AS that originated the route. */
+export const originAs = (path: Attributes.AsPath): number | undefined => {
+  const s = path[path.length - 1]
+  return s !== undefined && s.type === 2 && s.asns.length > 0 ? s.asns[s.asns.length - 1] : undefined
+}
+
+const asPathMatches = (m: AsPathMatch, path: Attributes.AsPath): boolean => {
+  if (m.contains !== undefined && !AsPath.includes(path, m.contains)) return false
+  if (m.firstAs !== undefined && AsPath.firstAs(path) !== m.firstAs) return false
+  if (m.originAs !== undefined && originAs(path) !== m.originAs) return false
+  if (m.minLength !== undefined || m.maxLength !== undefined) {
+    const n = AsPath.length(path)
+    if (m.minLength !== undefined && n < m.minLength) return false
+    if (m.maxLength !== undefined && n > m.maxLength) return false
+  }
+  return true
+}
+
+const NO_PATH: Attributes.AsPath = []
+
+/** True when every field of `m` holds for the route. */
+export const matches = (m: Match, s: Subject): boolean => {
+  if (m.families !== undefined && !m.families.includes(s.family)) return false
+  if (m.local !== undefined && m.local !== (s.peer === 0)) return false
+  if (m.peerAsns !== undefined && !m.peerAsns.includes(s.peerAs)) return false
+  if (m.peerAddresses !== undefined && !m.peerAddresses.some((a) => sameBytes(a, s.peerAddress))) return false
+  if (m.prefixes !== undefined && !m.prefixes.some((r) => inRange(r, s.address, s.length))) return false
+  if (m.communities !== undefined && !hasAnyCommunity(s.attributes.communities, m.communities)) return false
+  if (m.largeCommunities !== undefined && !hasAnyLarge(s.attributes.largeCommunities, m.largeCommunities)) return false
+  if (m.asPath !== undefined && !asPathMatches(m.asPath, s.attributes.asPath ?? NO_PATH)) return false
+  return true
+}
+
+/** True when the match reads the prefix (so results cannot be shared between prefixes with the same attributes). */
+export const readsPrefix = (m: Match): boolean => m.prefixes !== undefined
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+const withoutValues = (cs: Uint32Array | undefined, drop: ReadonlyArray<number>): Uint32Array | undefined => {
+  if (cs === undefined) return undefined
+  const kept = cs.filter((c) => !drop.includes(c))
+  return kept.length === 0 ? undefined : kept
+}
+
+const appendNew = (cs: Uint32Array | undefined, add: ReadonlyArray<number>): Uint32Array => {
+  const out = cs === undefined ? [] : Array.from(cs)
+  for (const c of add) if (!out.includes(c)) out.push(c)
+  return Uint32Array.from(out)
+}
+
+const largeToWords = (values: ReadonlyArray<LargeCommunity>): Array<number> => values.flatMap((v) => [v[0], v[1], v[2]])
+
+const largeWithout = (cs: Uint32Array | undefined, drop: ReadonlyArray<LargeCommunity>): Uint32Array | undefined => {
+  if (cs === undefined) return undefined
+  const out: Array<number> = []
+  for (let i = 0; i + 2 < cs.length; i += 3) {
+    const hit = drop.some((d) => cs[i] === d[0] && cs[i + 1] === d[1] && cs[i + 2] === d[2])
+    if (!hit) out.push(cs[i]!, cs[i + 1]!, cs[i + 2]!)
+  }
+  return out.length === 0 ? undefined : Uint32Array.from(out)
+}
+
+const largeAppend = (cs: Uint32Array | undefined, add: ReadonlyArray<LargeCommunity>): Uint32Array => {
+  const kept = largeWithout(cs, add)
+  return Uint32Array.from([...(kept ?? []), ...largeToWords(add)])
+}
+
+const setOrDelete = <K extends keyof Attributes.Attributes>(a: Mutable<Attributes.Attributes>, k: K, v: Attributes.Attributes[K] | undefined): void => {
+  if (v === undefined) delete a[k]
+  else a[k] = v
+}
+
+/** Prepend `asn` `count` times (RFC 4271 §5.1.2: into a leading AS_SEQUENCE, a new one when the path starts otherwise or is full). */
+export const prepend = (path: Attributes.AsPath, asn: number, count: number): Attributes.AsPath => {
+  if (count <= 0) return path
+  const first = path[0]
+  const add = new Array<number>(count).fill(asn)
+  if (first !== undefined && first.type === 2 && first.asns.length + count <= 255) {
+    return [{ type: 2, asns: add.concat(first.asns) }, ...path.slice(1)]
+  }
+  const out: Array<Attributes.AsPathSegment> = []
+  for (let i = 0; i < count; i += 255) out.push({ type: 2, asns: add.slice(i, i + 255) })
+  return [...out, ...path]
+}
+
+/**
+ * Apply one non-terminal action to `a` (mutated; the caller passes a fresh copy).
+ * Returns true when the action set the next hop.
+ */
+export const applyAction = (a: Mutable<Attributes.Attributes>, action: Action, env: Environment): boolean => {
+  switch (action._tag) {
+    case "Accept":
+    case "Reject":
+      return false
+    case "SetLocalPref":
+      a.localPref = action.value >>> 0
+      return false
+    case "SetMed":
+      a.med = action.value >>> 0
+      return false
+    case "AddCommunities":
+      a.communities = appendNew(a.communities, action.values)
+      return false
+    case "RemoveCommunities":
+      setOrDelete(a, "communities", withoutValues(a.communities, action.values))
+      return false
+    case "SetCommunities":
+      setOrDelete(a, "communities", action.values.length === 0 ? undefined : Uint32Array.from(action.values))
+      return false
+    case "AddLargeCommunities":
+      a.largeCommunities = largeAppend(a.largeCommunities, action.values)
+      return false
+    case "RemoveLargeCommunities":
+      setOrDelete(a, "largeCommunities", largeWithout(a.largeCommunities, action.values))
+      return false
+    case "SetLargeCommunities":
+      setOrDelete(a, "largeCommunities", action.values.length === 0 ? undefined : Uint32Array.from(largeToWords(action.values)))
+      return false
+    case "PrependAsPath":
+      a.asPath = prepend(a.asPath ?? NO_PATH, action.asn ?? env.localAs, action.count)
+      return false
+    case "NextHopSelf":
+      if (env.nextHopSelf === undefined) return false
+      a.nextHop = env.nextHopSelf
+      return true
+    case "SetNextHop":
+      a.nextHop = action.nextHop
+      return true
+  }
+}
+
+/**
+ * The rules that fire for a route, as the index of each matching rule in order, ending
+ * with the terminal one if any, and the verdict. Actions depend only on this trace and
+ * the attributes, so the RIB caches results by (attribute set, trace).
+ */
+export interface Trace {
+  readonly rules: ReadonlyArray<number>
+  readonly accept: boolean
+}
+
+export const trace = (policy: Policy, s: Subject): Trace => {
+  const rules: Array<number> = []
+  for (let i = 0; i < policy.rules.length; i++) {
+    const r = policy.rules[i]!
+    if (!matches(r.match, s)) continue
+    rules.push(i)
+    for (const a of r.actions) {
+      if (a._tag === "Accept") return { rules, accept: true }
+      if (a._tag === "Reject") return { rules, accept: false }
+    }
+  }
+  return { rules, accept: policy.defaultAction === "accept" }
+}
+
+/** Apply the actions of the rules in `t` to `attributes`; returns the same object when nothing changed. */
+export const applyTrace = (policy: Policy, t: Trace, attributes: Attributes.Attributes, env: Environment): Result => {
+  if (!t.accept) return { accept: false }
+  let out: Mutable<Attributes.Attributes> | undefined
+  let nextHopSet = false
+  for (const i of t.rules) {
+    for (const a of policy.rules[i]!.actions) {
+      if (a._tag === "Accept" || a._tag === "Reject") break
+      out ??= { ...attributes }
+      nextHopSet = applyAction(out, a, env) || nextHopSet
+    }
+  }
+  return { accept: true, attributes: out ?? attributes, nextHopSet }
+}
+
+/** Evaluate a policy for one route: reject, or accept with the (possibly modified) attributes. */
+export const evaluate = (policy: Policy, s: Subject, env: Environment): Result => applyTrace(policy, trace(policy, s), s.attributes, env)
