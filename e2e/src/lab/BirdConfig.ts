@@ -60,6 +60,18 @@ export interface BgpProtocol {
   readonly localRole?: "provider" | "rs_server" | "rs_client" | "customer" | "peer"
   /** TCP-MD5 key (RFC 2385). */
   readonly password?: string
+  /** RFC 5082 GTSM: send with TTL 255 and drop what arrives with less than 255 - hops. */
+  readonly ttlSecurity?: boolean
+  /** eBGP multihop with this TTL (BIRD's `multihop N`). */
+  readonly multihop?: number
+  /** Seconds between protocol start and the first outgoing connection (BIRD default 5). */
+  readonly connectDelayTime?: number
+  /** Back-off after an error before BIRD starts the protocol again: [min, max] seconds (BIRD default 60, 300). */
+  readonly errorWaitTime?: readonly [number, number]
+  /** Port the neighbor listens on (default 179). */
+  readonly neighborPort?: number
+  /** BIRD's protocol debug flags, written to its log (`debug { states, events };`), or `all`. */
+  readonly debug?: "all" | ReadonlyArray<"states" | "routes" | "filters" | "interfaces" | "events" | "packets">
   readonly disabled?: boolean
   readonly channels: ReadonlyArray<BgpChannel>
   readonly options?: ReadonlyArray<string>
@@ -102,9 +114,10 @@ const renderChannel = (c: BgpChannel): string => {
 }
 
 const renderBgp = (p: BgpProtocol): string => {
+  const port = p.neighborPort !== undefined ? ` port ${p.neighborPort}` : ""
   const lines: Array<string> = [
     `local ${p.localAddress} as ${p.localAs};`,
-    `neighbor ${p.neighborAddress} as ${p.neighborAs};`
+    `neighbor ${p.neighborAddress}${port} as ${p.neighborAs};`
   ]
   if (p.disabled) lines.push("disabled;")
   if (p.passive) lines.push("passive on;")
@@ -118,6 +131,11 @@ const renderBgp = (p: BgpProtocol): string => {
   if (p.extendedMessages !== undefined) lines.push(`enable extended messages ${p.extendedMessages ? "on" : "off"};`)
   if (p.localRole !== undefined) lines.push(`local role ${p.localRole};`)
   if (p.password !== undefined) lines.push(`password "${p.password}";`)
+  if (p.ttlSecurity !== undefined) lines.push(`ttl security ${p.ttlSecurity ? "on" : "off"};`)
+  if (p.multihop !== undefined) lines.push(`multihop ${p.multihop};`)
+  if (p.connectDelayTime !== undefined) lines.push(`connect delay time ${p.connectDelayTime};`)
+  if (p.errorWaitTime !== undefined) lines.push(`error wait time ${p.errorWaitTime[0]}, ${p.errorWaitTime[1]};`)
+  if (p.debug !== undefined) lines.push(p.debug === "all" ? "debug all;" : `debug { ${p.debug.join(", ")} };`)
   lines.push(...(p.options ?? []).map((o) => `${o};`))
   return [`protocol bgp ${p.name} {`, ...lines.map((l) => `  ${l}`), ...p.channels.map(renderChannel), "}"].join("\n")
 }

@@ -6,7 +6,8 @@
  * can have started.
  */
 import { Effect, type Scope } from "effect"
-import type * as LabError from "./LabError.js"
+import * as Setns from "./internal/Setns.js"
+import * as LabError from "./LabError.js"
 import * as Shell from "./Shell.js"
 
 export interface Netns {
@@ -44,6 +45,14 @@ export const remove = (name: string): Effect.Effect<void, LabError.LabError> =>
     yield* Shell.run(["ip", "netns", "del", name])
   })
 
+/**
+ * Sets a kernel parameter inside namespace `name` (`key` as a /proc/sys path, e.g.
+ * "net/ipv6/conf/all/accept_dad"), by writing the file from a shell in the namespace:
+ * no dependency on procps's sysctl.
+ */
+export const sysctl = (name: string, key: string, value: string): Effect.Effect<void, LabError.LabError> =>
+  Effect.asVoid(Shell.run(Shell.inNs(name, ["sh", "-c", 'printf %s "$1" > "/proc/sys/$2"', "sysctl", value, key])))
+
 /** Creates namespace `name` with loopback up and IPv6 DAD off (addresses usable at once). */
 export const make = (name: string): Effect.Effect<Netns, LabError.LabError, Scope.Scope> =>
   Effect.acquireRelease(
@@ -51,8 +60,8 @@ export const make = (name: string): Effect.Effect<Netns, LabError.LabError, Scop
       yield* remove(name)
       yield* Shell.run(["ip", "netns", "add", name])
       yield* Shell.run(["ip", "-n", name, "link", "set", "lo", "up"])
-      yield* Shell.run(Shell.inNs(name, ["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0"]))
-      yield* Shell.run(Shell.inNs(name, ["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]))
+      yield* sysctl(name, "net/ipv6/conf/all/accept_dad", "0")
+      yield* sysctl(name, "net/ipv6/conf/default/accept_dad", "0")
       return { name }
     }),
     (ns) => remove(ns.name).pipe(Effect.orDie)
@@ -69,6 +78,30 @@ const addAddresses = (end: End): Effect.Effect<void, LabError.LabError> =>
     { discard: true }
   )
 
+const macOf = (end: End): Effect.Effect<string, LabError.LabError> =>
+  end.mac !== undefined
+    ? Effect.succeed(end.mac)
+    : Effect.flatMap(Shell.run(["ip", "-n", end.ns.name, "-j", "link", "show", end.ifname]), (out) => {
+        const parsed: unknown = JSON.parse(out)
+        const mac = Array.isArray(parsed) ? (parsed[0] as { address?: unknown } | undefined)?.address : undefined
+        return typeof mac === "string"
+          ? Effect.succeed(mac)
+          : Effect.fail(LabError.make("Setup", `no MAC address for ${end.ifname} in ${end.ns.name}`))
+      })
+
+/** Permanent neighbor entries on `from` for every address of `to`. */
+const staticNeighbors = (from: End, to: End): Effect.Effect<void, LabError.LabError> =>
+  Effect.flatMap(macOf(to), (mac) =>
+    Effect.forEach(
+      to.addresses,
+      (cidr) =>
+        Shell.run([
+          "ip", "-n", from.ns.name, "neigh", "replace", cidr.split("/")[0]!, "lladdr", mac, "dev", from.ifname, "nud", "permanent"
+        ]),
+      { discard: true }
+    )
+  )
+
 /** Joins two namespaces with a veth pair, addresses both ends and brings them up. */
 export const veth = (a: End, b: End): Effect.Effect<void, LabError.LabError, Scope.Scope> =>
   Effect.acquireRelease(
@@ -79,10 +112,63 @@ export const veth = (a: End, b: End): Effect.Effect<void, LabError.LabError, Sco
         "peer", "name", b.ifname, "netns", b.ns.name, ...mac(b)
       ])
       for (const end of [a, b]) {
+        // The pair is born in the root namespace and inherits its DAD setting: without this the
+        // link-local address stays tentative for ~1 s and the first IPv6 SYN waits for a retransmit.
+        yield* sysctl(end.ns.name, `net/ipv6/conf/${end.ifname}/accept_dad`, "0")
         yield* addAddresses(end)
         yield* Shell.run(["ip", "-n", end.ns.name, "link", "set", end.ifname, "up"])
       }
+      // Static neighbor entries: right after link-up, neighbor discovery can stall the first
+      // packet for ~1 s (until the kernel's link watch marks the device ready); with these,
+      // the first SYN goes out at once, in IPv4 and IPv6 alike.
+      yield* staticNeighbors(a, b)
+      yield* staticNeighbors(b, a)
     }),
     // Deleting one end removes the pair; it is gone anyway if the namespace went first.
     () => Shell.exec(["ip", "-n", a.ns.name, "link", "del", a.ifname]).pipe(Effect.ignore)
   )
+
+/**
+ * Moves the calling thread (Bun's JavaScript thread, which owns the event loop and
+ * every socket it opens) into `ns` until the scope closes, then back to where it was.
+ * Processes spawned meanwhile start there too. One namespace at a time per process:
+ * `bun test` runs the files of one process one after another, so a file may hold it
+ * from beforeAll to afterAll.
+ */
+export const enter = (ns: Netns): Effect.Effect<void, LabError.LabError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        const back = Setns.current()
+        if (Setns.enterNamed(ns.name) !== 0) {
+          Setns.close(back)
+          throw new Error("setns failed (needs CAP_SYS_ADMIN)")
+        }
+        return back
+      },
+      catch: (e) => LabError.make("Setup", `cannot enter namespace ${ns.name}: ${String(e)}`)
+    }),
+    (back) =>
+      Effect.sync(() => {
+        Setns.enterFd(back)
+        Setns.close(back)
+      })
+  )
+
+/**
+ * Kernel SNMP counters of namespace `name` (`nstat -asz`: absolute values, history
+ * untouched), e.g. TcpExtTCPMD5Failure or TcpExtTCPMinTTLDrop; missing ones read 0.
+ */
+export const counters = <K extends string>(
+  name: string,
+  keys: ReadonlyArray<K>
+): Effect.Effect<Record<K, number>, LabError.LabError> =>
+  Effect.map(Shell.run(Shell.inNs(name, ["nstat", "-asz", ...keys])), (out) => {
+    const values = {} as Record<K, number>
+    for (const k of keys) values[k] = 0
+    for (const line of out.split("\n")) {
+      const [k, v] = line.trim().split(/\s+/)
+      if (k !== undefined && (keys as ReadonlyArray<string>).includes(k)) values[k as K] = Number(v)
+    }
+    return values
+  })

@@ -43,6 +43,8 @@ export const stop = (
   Effect.gen(function* () {
     if (!p.running()) return
     yield* Effect.sync(() => process.kill(p.pid, signal)).pipe(Effect.ignore)
+    // A process frozen with SIGSTOP (a test freezing BIRD) handles the signal only once continued.
+    yield* Effect.sync(() => process.kill(p.pid, "SIGCONT")).pipe(Effect.ignore)
     if (yield* waitExit(p, grace)) return
     yield* Effect.sync(() => process.kill(p.pid, "SIGKILL")).pipe(Effect.ignore)
     yield* waitExit(p, "2 seconds")
@@ -81,3 +83,9 @@ export const ensureRunning = (p: Process): Effect.Effect<void, LabError.LabError
     : Effect.flatMap(p.log(), (log) =>
         Effect.fail(LabError.make("Process", `${p.name} (pid ${p.pid}) exited early:\n${log.split("\n").slice(-30).join("\n")}`))
       )
+
+/** Sends `signal` to the process by its PID if it still runs (SIGSTOP / SIGCONT to freeze and thaw it). */
+export const signal = (p: Process, signal: NodeJS.Signals): Effect.Effect<void> =>
+  Effect.sync(() => {
+    if (p.running()) process.kill(p.pid, signal)
+  }).pipe(Effect.ignore)
