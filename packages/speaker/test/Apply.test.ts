@@ -1,0 +1,185 @@
+import { describe, expect, test } from "bun:test"
+import { MemoryTransport } from "@kbgp/fsm"
+import { Policy } from "@kbgp/rib"
+import { Effect } from "effect"
+import { Text } from "@kbgp/wire"
+import type { DesiredState } from "../src/DesiredState.js"
+import { advance, announce, desired, established, type Router, router, run, speaker, until, updates } from "./helpers/SpeakerHarness.js"
+
+const peers: DesiredState["peers"] = [
+  { name: "a", address: "10.0.0.2", asn: 65002, passive: true },
+  { name: "b", address: "10.0.0.3", asn: 65003, passive: true }
+]
+
+const setup = (routes: DesiredState["routes"] = [{ prefix: "192.0.2.0/24" }]) =>
+  Effect.gen(function* () {
+    const net = yield* MemoryTransport.make()
+    const s = yield* speaker(net)
+    yield* s.speaker.apply(desired(peers, routes))
+    const ra = yield* router(net, { address: "10.0.0.2", asn: 65002 })
+    const rb = yield* router(net, { address: "10.0.0.3", asn: 65003 })
+    yield* established(ra)
+    yield* established(rb)
+    yield* advance(60)
+    yield* until("initial tables", () => ra.endOfRibs() === 1 && rb.endOfRibs() === 1)
+    return { net, s, ra, rb }
+  })
+
+const notifications = (r: Router) =>
+  r.events.flatMap((e) => (e._tag === "NotificationReceived" ? [`${e.info.notification.code}/${e.info.notification.subcode}`] : []))
+
+describe("Speaker.apply", () => {
+  test("applying the same state again changes nothing and sends nothing", () =>
+    run(
+      Effect.gen(function* () {
+        const { s, ra, rb } = yield* setup()
+        const sentBefore = (yield* s.speaker.peers).map((p) => p.messages.sent.update)
+        const encodes = (yield* s.speaker.counters).encodes
+        // A fresh copy, as a reload would parse it.
+        const again = yield* s.speaker.apply(JSON.parse(JSON.stringify(desired(peers, [{ prefix: "192.0.2.0/24" }]))) as DesiredState)
+        expect(again).toEqual({
+          peersAdded: [],
+          peersRemoved: [],
+          peersReset: [],
+          peersUpdated: [],
+          routesAdded: 0,
+          routesWithdrawn: 0,
+          routesChanged: 0,
+          listenerChanged: false
+        })
+        yield* advance(200)
+        expect((yield* s.speaker.peers).map((p) => p.messages.sent.update)).toEqual(sentBefore)
+        expect((yield* s.speaker.counters).encodes).toBe(encodes)
+        expect(updates(ra).length).toBe(2)
+        expect(updates(rb).length).toBe(2)
+      })
+    ))
+
+  test("adding, changing and removing routes never resets a session", () =>
+    run(
+      Effect.gen(function* () {
+        const { s, ra, rb } = yield* setup()
+        const r1 = yield* s.speaker.apply(desired(peers, [{ prefix: "192.0.2.0/24", med: 7 }, { prefix: "198.51.100.0/24" }]))
+        expect(r1).toMatchObject({ routesAdded: 1, routesChanged: 1, routesWithdrawn: 0, peersReset: [] })
+        yield* advance(60)
+        yield* until("new routes", () => ra.table.size === 2 && ra.table.get("192.0.2.0/24")?.med === 7)
+        const r2 = yield* s.speaker.apply(desired(peers, [{ prefix: "198.51.100.0/24" }]))
+        expect(r2).toMatchObject({ routesWithdrawn: 1, routesAdded: 0, routesChanged: 0 })
+        yield* advance(60)
+        yield* until("withdrawn", () => ra.table.size === 1 && rb.table.size === 1)
+        for (const p of yield* s.speaker.peers) expect(p.establishedCount).toBe(1)
+        expect(notifications(ra)).toEqual([])
+        expect(notifications(rb)).toEqual([])
+      })
+    ))
+
+  test("a session setting change resets only that peer, with Cease 6/6", () =>
+    run(
+      Effect.gen(function* () {
+        const { s, ra, rb } = yield* setup()
+        const changed = [{ ...peers[0]!, holdTime: 30 }, peers[1]!]
+        const result = yield* s.speaker.apply(desired(changed, [{ prefix: "192.0.2.0/24" }]))
+        expect(result.peersReset).toEqual([{ peer: "a", changed: ["holdTime"] }])
+        yield* until("a is told", () => notifications(ra).length === 1)
+        expect(notifications(ra)).toEqual(["6/6"])
+        yield* established(ra)
+        yield* advance(60)
+        yield* until("a is back", () => ra.endOfRibs() === 2)
+        const statuses = yield* s.speaker.peers
+        expect(statuses.map((p) => [p.name, p.establishedCount, p.negotiated?.holdTime])).toEqual([
+          ["a", 2, 30],
+          ["b", 1, 90]
+        ])
+        expect(notifications(rb)).toEqual([])
+        expect(s.events).toContainEqual({ _tag: "PeerReset", peer: "a", changed: ["holdTime"] })
+      })
+    ))
+
+  test("a removed peer gets Cease 6/3 and the others are not touched", () =>
+    run(
+      Effect.gen(function* () {
+        const { s, ra, rb } = yield* setup()
+        const result = yield* s.speaker.apply(desired([peers[1]!], [{ prefix: "192.0.2.0/24" }]))
+        expect(result.peersRemoved).toEqual(["a"])
+        yield* until("a is told", () => notifications(ra).length === 1)
+        expect(notifications(ra)).toEqual(["6/3"])
+        expect((yield* s.speaker.peers).map((p) => p.name)).toEqual(["b"])
+        expect(notifications(rb)).toEqual([])
+        expect((yield* s.speaker.peer("b")).establishedCount).toBe(1)
+      })
+    ))
+
+  test("a new peer is added without touching the others", () =>
+    run(
+      Effect.gen(function* () {
+        const { net, s, rb } = yield* setup()
+        const more = [...peers, { name: "c", address: "10.0.0.4", asn: 65004, passive: true }]
+        const result = yield* s.speaker.apply(desired(more, [{ prefix: "192.0.2.0/24" }]))
+        expect(result.peersAdded).toEqual(["c"])
+        const rc = yield* router(net, { address: "10.0.0.4", asn: 65004 })
+        yield* established(rc)
+        yield* advance(60)
+        yield* until("c's table", () => rc.endOfRibs() === 1)
+        expect([...rc.table.keys()]).toEqual(["192.0.2.0/24"])
+        expect((yield* s.speaker.peer("b")).establishedCount).toBe(1)
+        expect(updates(rb).length).toBe(2)
+      })
+    ))
+
+  test("an export policy change sends only the difference, without a reset", () =>
+    run(
+      Effect.gen(function* () {
+        const { s, ra, rb } = yield* setup([{ prefixes: ["192.0.2.0/24", "198.51.100.0/24"] }])
+        const before = updates(ra).length
+        const policy = Policy.make([Policy.rule({ prefixes: [Policy.prefix("198.51.100.0/24")] }, Policy.reject)], "accept")
+        const result = yield* s.speaker.apply(desired([{ ...peers[0]!, exportPolicy: policy }, peers[1]!], [{ prefixes: ["192.0.2.0/24", "198.51.100.0/24"] }]))
+        expect(result.peersUpdated).toEqual(["a"])
+        expect(result.peersReset).toEqual([])
+        yield* advance(60)
+        yield* until("withdrawn at a", () => ra.table.size === 1)
+        const delta = updates(ra).slice(before)
+        expect(delta.length).toBe(1)
+        expect(Text.formatPrefixes(delta[0]!.withdrawn)).toEqual(["198.51.100.0/24"])
+        expect(rb.table.size).toBe(2)
+        expect((yield* s.speaker.peer("a")).establishedCount).toBe(1)
+        expect(new Set((yield* s.speaker.peers).map((p) => p.updateGroup)).size).toBe(2)
+      })
+    ))
+
+  test("an import policy change re-runs over the kept Adj-RIB-In without a reset", () =>
+    run(
+      Effect.gen(function* () {
+        const { s, ra } = yield* setup()
+        yield* announce(ra, ["203.0.113.0/24", "203.0.113.128/25"])
+        yield* advance(10)
+        const accepted = () => Effect.map(s.speaker.peer("a"), (p) => p.families[0]!)
+        expect(yield* accepted()).toMatchObject({ received: 2, accepted: 2 })
+        const importPolicy = Policy.make([Policy.rule({ prefixes: [Policy.prefix("203.0.113.0/24")] }, Policy.accept)], "reject")
+        const result = yield* s.speaker.apply(desired([{ ...peers[0]!, importPolicy }, peers[1]!], [{ prefix: "192.0.2.0/24" }]))
+        expect(result.peersUpdated).toEqual(["a"])
+        expect(yield* accepted()).toMatchObject({ received: 2, accepted: 1 })
+        const routes = yield* s.speaker.routes({ peer: "a", direction: "received" })
+        expect(routes.map((r) => [r.prefix, r.accepted]).sort()).toEqual([
+          ["203.0.113.0/24", true],
+          ["203.0.113.128/25", false]
+        ])
+        expect((yield* s.speaker.peer("a")).establishedCount).toBe(1)
+      })
+    ))
+
+  test("changing the listener keeps established sessions", () =>
+    run(
+      Effect.gen(function* () {
+        const { s } = yield* setup()
+        const moved = { ...desired(peers, [{ prefix: "192.0.2.0/24" }]), listener: { address: "10.0.0.1", port: 1179 } }
+        const result = yield* s.speaker.apply(moved)
+        expect(result.listenerChanged).toBe(true)
+        expect(yield* s.speaker.listener).toEqual({ address: "10.0.0.1", port: 1179 })
+        yield* advance(1000)
+        expect((yield* s.speaker.peers).map((p) => [p.state, p.establishedCount])).toEqual([
+          ["Established", 1],
+          ["Established", 1]
+        ])
+      })
+    ))
+})
