@@ -3,6 +3,7 @@
  * its output appended to a log file, and stopped by its PID when the scope closes
  * — first politely, then with SIGKILL. Only processes started here are ever signalled.
  */
+import { closeSync, openSync } from "node:fs"
 import { Duration, Effect, type Scope } from "effect"
 import * as LabError from "./LabError.js"
 
@@ -55,8 +56,16 @@ export const spawn = (opts: Options): Effect.Effect<Process, LabError.LabError, 
   Effect.acquireRelease(
     Effect.try({
       try: (): Process => {
-        const out = Bun.file(opts.logFile)
-        const child = Bun.spawn([...opts.argv], { stdin: "ignore", stdout: out, stderr: out })
+        // One descriptor, truncated, for both streams. `Bun.file` as stdout and stderr opens the file
+        // twice without O_TRUNC: the two streams overwrite each other's lines, and a reused name (each
+        // test's first BIRD writes bird.log) keeps the previous run's tail.
+        const out = openSync(opts.logFile, "w")
+        let child: ReturnType<typeof Bun.spawn>
+        try {
+          child = Bun.spawn([...opts.argv], { stdin: "ignore", stdout: out, stderr: out })
+        } finally {
+          closeSync(out)
+        }
         let done = false
         const exited = child.exited.then((code) => {
           done = true

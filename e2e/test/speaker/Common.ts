@@ -2,9 +2,10 @@
  * Shared pieces of the `bun run speaker` scenarios: the daemon's config facing the lab's
  * BIRD, and BIRD-side probes (its table from kbgp, the protocol's "since" time).
  */
-import { Effect, Option } from "effect"
+import { type Duration, Effect, Option } from "effect"
 import * as Bird from "../../src/lab/Bird.js"
 import * as Lab from "../../src/lab/Lab.js"
+import type * as LabError from "../../src/lab/LabError.js"
 import * as Poll from "../../src/lab/Poll.js"
 import type * as SpeakerProcess from "../../src/lab/SpeakerProcess.js"
 
@@ -47,8 +48,8 @@ export const birdTableWhen = (
   proto: string,
   ok: (routes: ReadonlyMap<string, Bird.Route>) => boolean,
   what: string,
-  timeout = "15 seconds"
-) =>
+  timeout: Duration.DurationInput = "15 seconds"
+): Effect.Effect<ReadonlyMap<string, Bird.Route>, LabError.LabError> =>
   Poll.until(
     Effect.map(Bird.routesFrom(bird, proto), (routes) => {
       const byPrefix = new Map(routes.map((r) => [r.prefix, r]))
@@ -58,7 +59,12 @@ export const birdTableWhen = (
   )
 
 /** BIRD's routes from `proto` once it holds exactly `prefixes`. */
-export const birdTableExactly = (bird: Bird.Bird, proto: string, prefixes: ReadonlyArray<string>, timeout = "15 seconds") =>
+export const birdTableExactly = (
+  bird: Bird.Bird,
+  proto: string,
+  prefixes: ReadonlyArray<string>,
+  timeout: Duration.DurationInput = "15 seconds"
+): Effect.Effect<ReadonlyMap<string, Bird.Route>, LabError.LabError> =>
   birdTableWhen(
     bird,
     proto,
@@ -71,5 +77,5 @@ export const birdTableExactly = (bird: Bird.Bird, proto: string, prefixes: Reado
  * The "Since" column of `show protocols NAME`: when the protocol last changed state. It stays
  * the same as long as the session is not reset.
  */
-export const since = (bird: Bird.Bird, proto: string) =>
+export const since = (bird: Bird.Bird, proto: string): Effect.Effect<string, LabError.LabError> =>
   Effect.map(Bird.protocolLine(bird, proto), (line) => line.split(/\s{2,}/)[4] ?? line)

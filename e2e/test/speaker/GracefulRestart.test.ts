@@ -1,0 +1,121 @@
+/**
+ * Graceful restart (RFC 4724) between `bun run speaker` as the restarting speaker and a real
+ * BIRD 2 as the helper. With GR negotiated, a SIGTERM (the daemon closes without a
+ * NOTIFICATION) and a SIGKILL (the kernel closes the socket) both leave BIRD holding kbgp's
+ * routes as stale; the daemon started again with `--restarting` re-sends its table and
+ * End-of-RIB, and BIRD ends the restart, dropping what was not re-sent. Without GR, both
+ * withdraw the routes at once. BIRD 2.0 shows no per-route stale flag: "stale" is its
+ * protocol's "Neighbor graceful restart active" / channel "Neighbor GR" state with the routes
+ * still in its table. Needs root and bird (skipped otherwise, saying why).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Effect, Option } from "effect"
+import * as Bird from "../../src/lab/Bird.js"
+import * as Lab from "../../src/lab/Lab.js"
+import * as LabSuite from "../../src/lab/LabSuite.js"
+import * as Poll from "../../src/lab/Poll.js"
+import * as SpeakerProcess from "../../src/lab/SpeakerProcess.js"
+import * as Common from "./Common.js"
+
+const suite = LabSuite.make("spgr")
+beforeAll(suite.open)
+afterAll(suite.close)
+
+const TIMEOUT = 45_000
+
+const kept: ReadonlyArray<SpeakerProcess.RouteConfig> = [
+  { prefix: "203.0.113.0/24" },
+  { prefixes: ["198.51.100.0/25", "198.51.100.200/32"], communities: ["65002:77"] }
+]
+const keptPrefixes = ["203.0.113.0/24", "198.51.100.0/25", "198.51.100.200/32"]
+/** In the first run's config only: the restarted daemon does not re-send it, so BIRD's End-of-RIB sweep removes it. */
+const dropped: SpeakerProcess.RouteConfig = { prefix: "192.0.2.128/25" }
+
+/** How often `pattern` occurs in BIRD's log so far. */
+const birdLogCount = (bird: Bird.Bird, pattern: string) =>
+  Effect.map(Bird.log(bird), (text) => text.split(pattern).length - 1)
+
+/** Waits until BIRD's log holds more than `after` occurrences of `pattern`. */
+const waitBirdLog = (bird: Bird.Bird, pattern: string, after: number) =>
+  Poll.until(
+    Effect.map(birdLogCount(bird, pattern), (n) => (n > after ? Option.some(n) : Option.none())),
+    { what: `BIRD log: "${pattern}"`, timeout: "15 seconds", interval: "100 millis" }
+  )
+
+const protocolText = (bird: Bird.Bird, proto: string) => Bird.birdc(bird, "show", "protocols", "all", proto)
+
+const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
+  Effect.gen(function* () {
+    const lab = yield* LabSuite.CurrentLab
+    const proto = Lab.birdPeer(lab, { family: "ipv4" }) // BIRD is GR-aware by default: a helper
+    const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]), `bird-${stop.toLowerCase()}`)
+    const peer = { family: "ipv4", gracefulRestart: { restartTime: 30 } } as const
+    const sp = yield* SpeakerProcess.start(lab, Common.config(lab, peer, [...kept, dropped]))
+    yield* Common.birdTableExactly(bird, proto.name, [...keptPrefixes, dropped.prefix!])
+    const negotiated = (yield* SpeakerProcess.peer(sp, "bird")).negotiated as { gracefulRestart?: unknown }
+    expect(negotiated.gracefulRestart).toBeDefined()
+
+    // The stop: BIRD sees the connection close (no NOTIFICATION) and becomes the helper.
+    const refusedBefore = yield* birdLogCount(bird, "Connection refused")
+    yield* SpeakerProcess.signal(sp, stop)
+    const code = yield* SpeakerProcess.exited(sp)
+    if (stop === "SIGTERM") {
+      expect(code).toBe(0)
+      const sent = (yield* SpeakerProcess.lines(sp)).filter((l) => l.msg.startsWith("NOTIFICATION sent"))
+      expect(sent).toEqual([])
+    }
+    yield* waitBirdLog(bird, "Neighbor graceful restart detected", 0)
+    expect(yield* Bird.log(bird)).not.toContain("Received: Administrative shutdown")
+    // Time passes with kbgp away (BIRD's own connect attempt is refused): the routes stay, stale.
+    yield* waitBirdLog(bird, "Connection refused", refusedBefore)
+    const during = yield* protocolText(bird, proto.name)
+    expect(during).toContain("Neighbor graceful restart active")
+    expect(during).toMatch(/Neighbor GR:\s+Regular/)
+    expect(Bird.parseProtocol(during, proto.name)?.bgpState).not.toBe("Established")
+    yield* Common.birdTableExactly(bird, proto.name, [...keptPrefixes, dropped.prefix!], "1 second")
+
+    // Back with --restarting: R bit in the OPEN, the table again, End-of-RIB; BIRD ends the restart.
+    const doneBefore = yield* birdLogCount(bird, "Neighbor graceful restart done")
+    const again = yield* SpeakerProcess.start(lab, Common.config(lab, peer, kept), { restarting: true, name: "speaker-again" })
+    yield* SpeakerProcess.waitFor(again, (l) => l.msg === "End-of-RIB sent" && l.family === "ipv4-unicast", { what: "End-of-RIB sent" })
+    yield* waitBirdLog(bird, "Neighbor graceful restart done", doneBefore)
+    const table = yield* Common.birdTableExactly(bird, proto.name, keptPrefixes)
+    expect(table.get("198.51.100.0/25")!.attributes.get("BGP.community")).toBe("(65002,77)")
+    const after = yield* protocolText(bird, proto.name)
+    expect(after).toContain("Restart recovery") // BIRD saw the R bit (RFC 4724 §3)
+    expect(after).not.toContain("Neighbor graceful restart active")
+    expect(after).not.toContain("Neighbor GR:")
+    expect(Bird.parseProtocol(after, proto.name)?.bgpState).toBe("Established")
+  })
+
+describe.skipIf(suite.skip !== undefined)(`speaker daemon: graceful restart (${suite.skip ?? "root and bird present"})`, () => {
+  test("GR on, SIGTERM: BIRD keeps the routes stale until the daemon is back with --restarting and sends End-of-RIB", () =>
+    suite.run(restartCycle("SIGTERM"), { timeout: "40 seconds" }), TIMEOUT)
+
+  test("GR on, SIGKILL: BIRD keeps the routes stale until the daemon is back with --restarting and sends End-of-RIB", () =>
+    suite.run(restartCycle("SIGKILL"), { timeout: "40 seconds" }), TIMEOUT)
+
+  test("GR off: SIGTERM (Cease 6/2) and SIGKILL both make BIRD withdraw the routes at once", () =>
+    suite.run(
+      Effect.gen(function* () {
+        const lab = yield* LabSuite.CurrentLab
+        const proto = Lab.birdPeer(lab, { family: "ipv4" })
+        const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]), "bird-nogr")
+        const config = Common.config(lab, { family: "ipv4" }, kept)
+        for (const [i, stop] of (["SIGTERM", "SIGKILL"] as const).entries()) {
+          const sp = yield* SpeakerProcess.start(lab, config, { name: `speaker-${i}` })
+          yield* Common.birdTableExactly(bird, proto.name, keptPrefixes)
+          expect((yield* SpeakerProcess.peer(sp, "bird")).negotiated).not.toHaveProperty("gracefulRestart")
+          yield* SpeakerProcess.signal(sp, stop)
+          yield* SpeakerProcess.exited(sp)
+          // Well inside the 120 s a GR helper would wait: withdrawn as the session ends.
+          yield* Common.birdTableExactly(bird, proto.name, [], "5 seconds")
+          expect(yield* protocolText(bird, proto.name)).not.toContain("Neighbor graceful restart active")
+        }
+        const log = yield* Bird.log(bird)
+        expect(log).toContain('Received: Administrative shutdown: "kbgp speaker stopping (SIGTERM)"')
+        expect(log).not.toContain("Neighbor graceful restart detected")
+      }),
+      { timeout: "40 seconds" }
+    ), TIMEOUT)
+})
