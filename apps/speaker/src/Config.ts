@@ -11,7 +11,7 @@ import * as path from "node:path"
 import { LineCounter, parseDocument } from "yaml"
 import { Family, Text } from "@kbgp/wire"
 import type { Policy } from "@kbgp/rib"
-import type { DesiredState } from "@kbgp/speaker"
+import { DesiredState } from "@kbgp/speaker"
 import { ConfigError, type Problem } from "./ConfigError.js"
 import { afiOfText } from "./internal/Fields.js"
 import { flatten, formatPath, type Path } from "./internal/Issues.js"
@@ -180,6 +180,15 @@ const build = (file: S.File, options: ParseOptions, report: Report, warn: Report
   }
 }
 
+/** The length of a canonical prefix text (the schema has checked it). */
+const prefixLength = (p: string): number => Number(p.slice(p.indexOf("/") + 1))
+
+/** How many prefixes a route entry announces (`split` included). */
+export const prefixCount = (r: DesiredState.Route): number => {
+  const list = [...(r.prefix !== undefined ? [r.prefix] : []), ...(r.prefixes ?? [])]
+  return r.split === undefined ? list.length : list.reduce((n, p) => n + 2 ** (r.split! - prefixLength(p)), 0)
+}
+
 const familyOfAddress = (address: string): DesiredState.FamilyName =>
   afiOfText(address) === Family.Afi.Ipv6 ? "ipv6-unicast" : "ipv4-unicast"
 
@@ -261,6 +270,10 @@ const buildRoute = (
       report([...at, "nextHop"], `${p} is IPv6: its next hop must be an IPv6 address or "self"`)
     }
     if (!v6 && r.linkLocalNextHop !== undefined) report([...at, "linkLocalNextHop"], `${p} is IPv4: a link-local next hop is for IPv6 routes`)
+    if (r.split !== undefined) {
+      const issue = DesiredState.splitIssue(prefixLength(p), v6 ? 128 : 32, r.split)
+      if (issue !== undefined) report([...at, "split"], `${issue} (${p})`)
+    }
     const family = v6 ? "ipv6-unicast" : "ipv4-unicast"
     if (peers.length > 0 && !peerFamilies.has(family)) warn(where, `no peer carries ${family}: this route goes nowhere`)
   })
@@ -280,6 +293,7 @@ const buildRoute = (
   return defined({
     prefix: r.prefix,
     prefixes: r.prefixes,
+    split: r.split,
     nextHop: r.nextHop,
     linkLocalNextHop: r.linkLocalNextHop,
     origin: r.origin,

@@ -33,7 +33,7 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       if (Exit.isSuccess(exit)) {
         const d = exit.value.desired
         for (const w of exit.value.warnings) err(`warning:${formatProblem(w)}`)
-        const routes = d.routes.reduce((n, r) => n + (r.prefix !== undefined ? 1 : 0) + (r.prefixes?.length ?? 0), 0)
+        const routes = d.routes.reduce((n, r) => n + Config.prefixCount(r), 0)
         out(`${command.config}: valid (router id ${d.routerId}, AS ${d.localAs}, ${d.peers.length} peers, ${routes} prefixes)`)
         return 0
       }

@@ -114,6 +114,27 @@ describe("field forms", () => {
     ])
   })
 
+  test("split announces each prefix as its more-specifics; prefixCount counts them", () => {
+    const { desired } = ok(`${base}routes:
+  - { prefixes: [10.0.0.0/22, 10.1.0.0/24], split: 24 }
+  - { prefix: "2001:db8::/46", split: 48 }
+`)
+    expect(desired.routes[0]).toEqual({ prefixes: ["10.0.0.0/22", "10.1.0.0/24"], split: 24 })
+    expect(desired.routes.map(Config.prefixCount)).toEqual([5, 4])
+  })
+
+  test("a split shorter than a prefix, longer than its address or above 2^24 prefixes is refused with the field path", () => {
+    expect(lines(`${base}routes:
+  - { prefixes: [10.0.0.0/22, 10.0.0.0/25], split: 24 }
+  - { prefix: 0.0.0.0/0, split: 32 }
+  - { prefix: 10.0.0.0/8, split: 33 }
+`)).toEqual([
+      "routes[0].split: split 24 is shorter than the prefix length 25 (10.0.0.0/25)",
+      "routes[1].split: split 32 makes 2^32 prefixes; at most 16777216 (2^24) per route entry (0.0.0.0/0)",
+      "routes[2].split: split 33 is longer than an IPv4 address (32 bits) (10.0.0.0/8)"
+    ])
+  })
+
   test("ttlSecurity takes true or a hop count; gracefulRestart false is no capability", () => {
     const { desired } = ok(`${base}peers:
   - { address: 192.0.2.2, asn: 65002, ttlSecurity: 3, gracefulRestart: false }

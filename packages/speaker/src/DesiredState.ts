@@ -117,6 +117,14 @@ export interface Route {
   /** Many prefixes with the same attributes (either `prefix` or `prefixes`, or both). */
   readonly prefixes?: ReadonlyArray<string>
   /**
+   * Announce each prefix as all its more-specifics of this length instead
+   * (ExaBGP's `split /N`): "10.0.0.0/22" with split 24 is the four /24s. For
+   * route injectors, labs and benchmarks. At least the longest prefix's length,
+   * at most 32 (IPv4) or 128 (IPv6), and at most 2^24 prefixes per entry
+   * (`maxSplit`).
+   */
+  readonly split?: number
+  /**
    * Next hop: an IP literal or "self" (default): the session's local address
    * (`localAddress` when configured), in the route's family. A route whose
    * family has no self address for a peer (IPv6 route over an IPv4 session
@@ -153,6 +161,22 @@ export interface DesiredState {
   readonly listener?: ListenerConfig
   readonly peers: ReadonlyArray<PeerConfig>
   readonly routes: ReadonlyArray<Route>
+}
+
+/** The most prefixes one route entry may expand to with `split` (2^24: every /24 of the IPv4 space). */
+export const maxSplit = 2 ** 24
+
+/**
+ * Why a prefix of `length` in an address of `bits` (32 or 128) cannot be split
+ * into prefixes of length `split`, or undefined when it can (then it makes
+ * 2^(split - length) prefixes).
+ */
+export const splitIssue = (length: number, bits: 32 | 128, split: number): string | undefined => {
+  if (!Number.isInteger(split) || split < 0) return "expected a prefix length"
+  if (split > bits) return `split ${split} is longer than an ${bits === 32 ? "IPv4" : "IPv6"} address (${bits} bits)`
+  if (split < length) return `split ${split} is shorter than the prefix length ${length}`
+  if (2 ** (split - length) > maxSplit) return `split ${split} makes 2^${split - length} prefixes; at most ${maxSplit} (2^${Math.log2(maxSplit)}) per route entry`
+  return undefined
 }
 
 /** The empty speaker: no listener, no peers, no routes. */

@@ -165,6 +165,8 @@ export const Route = Schema.Struct({
   prefix: Schema.optional(F.prefix),
   /** Several prefixes with the same attributes. */
   prefixes: Schema.optional(Schema.Array(F.prefix)),
+  /** Announce each prefix as all its more-specifics of this length (ExaBGP's `split /N`). */
+  split: Schema.optional(F.int(0, 128, "a prefix length")),
   nextHop: Schema.optional(F.nextHop),
   /** IPv6 routes: a link-local next hop beside the global one (RFC 2545 §3). */
   linkLocalNextHop: Schema.optional(F.address("an IPv6 link-local address")),

@@ -8,7 +8,7 @@
 import { Either } from "effect"
 import { Attributes, Family, Text } from "@kbgp/wire"
 import type { Family as FamilyTypes } from "@kbgp/wire"
-import type { Route } from "../DesiredState.js"
+import { type Route, splitIssue } from "../DesiredState.js"
 import * as SpeakerError from "../SpeakerError.js"
 import * as Keys from "./Keys.js"
 
@@ -185,6 +185,10 @@ export const compile = (routes: ReadonlyArray<Route>, previous: Table): Table | 
     if (scope !== ALL && !members.has(scope)) members.set(scope, new Set(route.peers))
     let families = scopes.get(scope)
     if (families === undefined) scopes.set(scope, (families = new Map()))
+    const split = route.split
+    if (split !== undefined && (!Number.isInteger(split) || split < 0 || split > 128)) {
+      return SpeakerError.config(`${path}.split`, "expected a prefix length (0 to 32 for IPv4, to 128 for IPv6)")
+    }
     const add = (text: string, at: string): SpeakerError.SpeakerError | undefined => {
       const p = Keys.parse(text)
       if (p instanceof Text.TextError) return SpeakerError.config(at, p.message)
@@ -196,7 +200,13 @@ export const compile = (routes: ReadonlyArray<Route>, previous: Table): Table | 
       }
       let table = families!.get(p.family)
       if (table === undefined) families!.set(p.family, (table = new Map()))
-      table.set(p.key, t)
+      if (split === undefined) {
+        table.set(p.key, t)
+        return undefined
+      }
+      const e = splitError(p.key, split)
+      if (e !== undefined) return SpeakerError.config(`${path}.split`, `${e} (${text})`)
+      for (const key of expand(p.key, split)) table.set(key, t)
       return undefined
     }
     if (route.prefix !== undefined) {
@@ -210,6 +220,31 @@ export const compile = (routes: ReadonlyArray<Route>, previous: Table): Table | 
     }
   }
   return { scopes, members, templates }
+}
+
+/** Why `key` cannot be split into prefixes of length `split`, or undefined when it can. */
+export const splitError = (key: Keys.PrefixKey, split: number): string | undefined =>
+  splitIssue(Keys.lengthOf(key), typeof key === "number" ? 32 : 128, split)
+
+/** The more-specifics of length `split` inside `key` (checked by `splitError`), in address order. */
+export function* expand(key: Keys.PrefixKey, split: number): Generator<Keys.PrefixKey> {
+  const count = 2 ** (split - Keys.lengthOf(key))
+  if (typeof key === "number") {
+    const base = Math.floor(key / 64)
+    const step = 2 ** (32 - split)
+    for (let i = 0; i < count; i++) yield (base + i * step) * 64 + split
+    return
+  }
+  let base = 0n
+  for (let i = 0; i < 8; i++) base = (base << 16n) | BigInt(key.charCodeAt(i))
+  const step = 1n << BigInt(128 - split)
+  const length = String.fromCharCode(split)
+  for (let i = 0; i < count; i++) {
+    const v = base + BigInt(i) * step
+    let s = ""
+    for (let h = 7; h >= 0; h--) s += String.fromCharCode(Number((v >> BigInt(16 * h)) & 0xffffn))
+    yield s + length
+  }
 }
 
 /** Every prefix whose template differs between two tables (added, removed, changed). */
