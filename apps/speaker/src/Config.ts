@@ -265,9 +265,16 @@ const buildRoute = (
   prefixes.forEach((p, i) => {
     const where = r.prefix !== undefined && i === 0 ? [...at, "prefix"] : [...at, "prefixes", r.prefix !== undefined ? i - 1 : i]
     const v6 = afiOfText(p) === Family.Afi.Ipv6
-    // An IPv6 route needs an IPv6 next hop (RFC 2545 §3); an IPv4 route may have an IPv6 one (RFC 8950).
-    if (v6 && r.nextHop !== undefined && r.nextHop !== "self" && afiOfText(r.nextHop) !== Family.Afi.Ipv6) {
-      report([...at, "nextHop"], `${p} is IPv6: its next hop must be an IPv6 address or "self"`)
+    // An IPv6 route needs an IPv6 next hop (RFC 2545 §3). An IPv6 next hop for an IPv4 route (RFC 8950)
+    // would need extended next hop, which the speaker does not negotiate: it refuses such a route at
+    // apply, so `check` must refuse it too.
+    if (r.nextHop !== undefined && r.nextHop !== "self" && (afiOfText(r.nextHop) === Family.Afi.Ipv6) !== v6) {
+      report(
+        [...at, "nextHop"],
+        v6
+          ? `${p} is IPv6: its next hop must be an IPv6 address or "self"`
+          : `${p} is IPv4: its next hop must be an IPv4 address or "self" (IPv6 next hops for IPv4 routes, RFC 8950, are not supported)`
+      )
     }
     if (!v6 && r.linkLocalNextHop !== undefined) report([...at, "linkLocalNextHop"], `${p} is IPv4: a link-local next hop is for IPv6 routes`)
     if (r.split !== undefined) {
