@@ -437,3 +437,56 @@ describe("Message golden vectors captured from BIRD 2.0.12 and GoBGP 3.10.0", ()
     ])
   })
 })
+
+describe("a decode error can always be sent: its data fits a 4096-byte NOTIFICATION (found by bun run fuzz)", () => {
+  const frame = (type: number, body: Uint8Array): Uint8Array => {
+    const m = new Uint8Array(19 + body.length)
+    m.fill(0xff, 0, 16)
+    m[16] = m.length >>> 8
+    m[17] = m.length & 0xff
+    m[18] = type
+    m.set(body, 19)
+    return m
+  }
+
+  test("a 4093-byte ROUTE-REFRESH: 7/1 with the message's first 4075 bytes as data (RFC 7313 §5's complete message does not fit)", () => {
+    const body = new Uint8Array(4093 - 19)
+    body.set([0, 1, 0, 1])
+    const bytes = frame(Message.MessageType.RouteRefresh, body)
+    const e = Message.decode(bytes, ctx)
+    if (!WireError.isWireError(e)) throw new Error("expected a WireError")
+    expect([e.code, e.subcode]).toEqual([7, 1])
+    expect(e.data.length).toBe(WireError.MAX_DATA)
+    expect(e.data).toEqual(bytes.subarray(0, WireError.MAX_DATA))
+    expect(Message.encode(Notification.fromError(e), ctx).length).toBe(4096)
+  })
+
+  test("an RFC 8654 UPDATE with a malformed 10,000-byte MP_UNREACH_NLRI: 3/9 with the attribute's first 4075 bytes", () => {
+    const value = new Uint8Array(10_000)
+    value.set([0, 2, 1]) // IPv6 unicast
+    for (let o = 3; o + 17 <= value.length - 1; o += 17) value[o] = 128 // /128 prefixes, all zero
+    value[value.length - 1] = 200 // a prefix length past 128: the attribute is malformed (RFC 7606 §5.3)
+    const attribute = new Uint8Array(4 + value.length)
+    attribute.set([0x90, 15, value.length >>> 8, value.length & 0xff])
+    attribute.set(value, 4)
+    const body = new Uint8Array(4 + attribute.length)
+    body.set([0, 0, attribute.length >>> 8, attribute.length & 0xff])
+    body.set(attribute, 4)
+    const e = Message.decode(frame(Message.MessageType.Update, body), extended)
+    if (!WireError.isWireError(e)) throw new Error("expected a WireError")
+    expect([e.code, e.subcode]).toEqual([3, 9])
+    expect(e.data).toEqual(attribute.subarray(0, WireError.MAX_DATA))
+    expect(Message.encode(Notification.fromError(e), ctx).length).toBe(4096)
+  })
+
+  test("WireError.make cuts any longer data, so every error encodes as a NOTIFICATION in the pre-OPEN context", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 70_000 }), (n) => {
+        const e = WireError.make("Update", 3, 1, "test", new Uint8Array(n))
+        expect(e.data.length).toBe(Math.min(n, WireError.MAX_DATA))
+        expect(() => Message.encode(Notification.fromError(e), ctx)).not.toThrow()
+      }),
+      { numRuns: 200 }
+    )
+  })
+})
