@@ -10,6 +10,7 @@
  *   const peers = yield* SpeakerProcess.peers(sp)                // GET /v1/peers
  *   yield* SpeakerProcess.signal(sp, "SIGKILL")
  *   const again = yield* SpeakerProcess.start(lab, config, { restarting: true })
+ *   const table = yield* SpeakerProcess.cli(again, lab, "peers")             // the CLI, as a user runs it
  *
  * The config is the daemon's file format (docs/speaker.md) as a plain object; only the
  * fields the lab uses are typed, the daemon validates the rest.
@@ -225,6 +226,13 @@ export const reload = (sp: SpeakerProcess, config: Config): Effect.Effect<LogLin
       from
     })
   })
+
+/**
+ * Runs a `bun run speaker` CLI command against this daemon in its namespace (e.g. `"peers"`,
+ * `"routes", "--direction", "advertised", "-o", "json"`); `--status` is added. Returns the result.
+ */
+export const cli = (sp: SpeakerProcess, lab: Lab.Lab, ...args: ReadonlyArray<string>): Effect.Effect<Shell.Result, LabError.LabError> =>
+  Shell.exec(Shell.inNs(lab.kbgpNs.name, [process.execPath, MAIN, ...args, "--status", `${sp.status.host}:${sp.status.port}`]))
 
 // ---------------------------------------------------------------------------
 // Status client. Raw HTTP/1.0 over node:net: its socket is opened by the JavaScript

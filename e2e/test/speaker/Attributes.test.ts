@@ -87,6 +87,24 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         expect(peer.messages.sent.notification).toBe(0)
         const logLines = yield* SpeakerProcess.lines(sp)
         expect(logLines.filter((l) => l.msg === "session down" || l.msg.startsWith("NOTIFICATION"))).toEqual([])
+
+        // The CLI a user runs shows the same: the session, and what was advertised with its attributes.
+        const peersTable = yield* SpeakerProcess.cli(sp, lab, "peers")
+        expect(peersTable.code).toBe(0)
+        expect(peersTable.stdout).toMatch(new RegExp(`^bird\\s+${lab.bird.v4.replaceAll(".", "\\.")}\\s+${Lab.BIRD_AS}\\s+Established`, "m"))
+        const cliRoutes = yield* SpeakerProcess.cli(sp, lab, "routes", "--direction", "advertised", "-o", "json")
+        expect(cliRoutes.code).toBe(0)
+        const advertised = (JSON.parse(cliRoutes.stdout) as { routes: Array<SpeakerProcess.RouteJson> }).routes
+        expect(advertised.map((r) => r.prefix).sort()).toEqual([...full.prefixes!, plain.prefix!, added.prefix!].sort())
+        expect(advertised.find((r) => r.prefix === full.prefixes![0])).toMatchObject({
+          nextHop: lab.kbgp.v4,
+          origin: "egp",
+          asPath: "65002 65002 65002 65010",
+          med: 50,
+          communities: ["65002:100", "no-export"],
+          largeCommunities: ["65002:1:10", "65002:2:20"],
+          extendedCommunities: ["rt:65002:20", "soo:192.0.2.1:7"]
+        })
       }),
       { timeout: "35 seconds" }
     ), TIMEOUT)
