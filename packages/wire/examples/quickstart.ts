@@ -31,3 +31,4 @@ for (let f = framer.next(); f !== undefined; f = framer.next()) {
     console.log(Text.formatPrefixes(msg.nlri).join(" "), "|", Text.formatAttributes(msg.attributes))
   }
 }
+// 192.0.2.10/32 198.51.100.0/24 | origin igp, as-path 64512, next-hop 10.0.0.1, communities [64512:100 no-export]
