@@ -217,6 +217,10 @@ const buildPeer = (
   if (p.keepaliveTime !== undefined && hold > 0 && p.keepaliveTime >= hold) {
     report([...at, "keepaliveTime"], `must be less than the hold time (${hold}${p.holdTime === undefined ? ", the default" : ""}); a third of it is usual`)
   }
+  if (p.sendHoldTime !== undefined && hold > 0 && p.sendHoldTime <= hold) {
+    // RFC 9687 §3: the send hold time is meant to be longer than the hold time.
+    report([...at, "sendHoldTime"], `must be more than the hold time (${hold}${p.holdTime === undefined ? ", the default" : ""})`)
+  }
   if (p.passive === true && file.listener === undefined) {
     report([...at, "passive"], "a passive peer needs a listener: add `listener: { address: \"::\", port: 179 }` at the top level")
   }
@@ -243,6 +247,7 @@ const buildPeer = (
     ttlSecurityHops,
     holdTime: p.holdTime,
     keepaliveTime: p.keepaliveTime,
+    sendHoldTime: p.sendHoldTime,
     connectRetryTime: p.connectRetryTime,
     gracefulRestart,
     families: p.families === undefined ? undefined : [...new Set(p.families)],

@@ -281,6 +281,14 @@ describe("errors name the field, the expected form and what was given", () => {
     ])
   })
 
+  test("sendHoldTime (RFC 9687) reaches the desired state and must be above the hold time", () => {
+    const { desired } = ok(`${base}peers:\n  - { address: 192.0.2.2, asn: 65002, holdTime: 9, sendHoldTime: 20 }\n`)
+    expect(desired.peers[0]?.sendHoldTime).toBe(20)
+    expect(lines(`${base}peers:\n  - { address: 192.0.2.2, asn: 65002, holdTime: 9, sendHoldTime: 9 }\n`)).toEqual([
+      "peers[0].sendHoldTime: must be more than the hold time (9)"
+    ])
+  })
+
   test("rules across fields point at the field to fix", () => {
     expect(lines(`${base}peers:
   - address: 192.0.2.2

@@ -92,6 +92,12 @@ export interface PeerConfig {
   readonly holdTime?: number
   /** Seconds between KEEPALIVEs. Default a third of the negotiated hold time. */
   readonly keepaliveTime?: number
+  /**
+   * RFC 9687 SendHoldTime: seconds we wait for the peer to read what we send
+   * before Send Hold Timer Expired (8/0). Must exceed `holdTime`. Default
+   * max(8 minutes, 2 × the negotiated hold time) (RFC 9687 §3).
+   */
+  readonly sendHoldTime?: number
   /** Seconds between connection attempts. Default 120 (30 for faster labs is common). */
   readonly connectRetryTime?: number
   /** Graceful restart (RFC 4724/8538) and long-lived GR (RFC 9494). Absent: not announced. */

@@ -48,6 +48,8 @@ export interface Settings {
   readonly minTtl: number | undefined
   readonly holdTime: number
   readonly keepaliveTime: number | undefined
+  /** RFC 9687 SendHoldTime; undefined: the FSM's default. */
+  readonly sendHoldTime: number | undefined
   readonly connectRetryTime: number
   readonly gracefulRestart: GracefulRestart.Settings | undefined
   readonly families: ReadonlyArray<FamilyKey>
@@ -100,6 +102,10 @@ export const settings = (config: PeerConfig, path: string): Settings | SpeakerEr
   const holdTime = config.holdTime ?? 90
   if (!isInt(holdTime, 0, 65535) || holdTime === 1 || holdTime === 2) return fail("holdTime", "expected 0, or 3 to 65535 seconds")
   if (config.keepaliveTime !== undefined && !isInt(config.keepaliveTime, 1, 65535)) return fail("keepaliveTime", "expected 1 to 65535 seconds")
+  // RFC 9687 §3: the SendHoldTime is to be longer than the hold time (the FSM would ignore a shorter one).
+  if (config.sendHoldTime !== undefined && (!isInt(config.sendHoldTime, 1, 65535) || (holdTime > 0 && config.sendHoldTime <= holdTime))) {
+    return fail("sendHoldTime", `expected seconds above the hold time (${holdTime}), at most 65535`)
+  }
   const connectRetryTime = config.connectRetryTime ?? 120
   if (!isInt(connectRetryTime, 1, 65535)) return fail("connectRetryTime", "expected 1 to 65535 seconds")
   const gr = config.gracefulRestart
@@ -150,6 +156,7 @@ export const settings = (config: PeerConfig, path: string): Settings | SpeakerEr
     minTtl: gtsm !== undefined ? 256 - gtsm : undefined,
     holdTime,
     keepaliveTime: config.keepaliveTime,
+    sendHoldTime: config.sendHoldTime,
     connectRetryTime,
     gracefulRestart: GracefulRestart.settings(gr),
     families,
@@ -171,6 +178,7 @@ const sessionFields = [
   "minTtl",
   "holdTime",
   "keepaliveTime",
+  "sendHoldTime",
   "connectRetryTime",
   "gracefulRestart",
   "families"
@@ -188,6 +196,7 @@ const fieldNames: Record<(typeof sessionFields)[number], string> = {
   minTtl: "ttlSecurityHops",
   holdTime: "holdTime",
   keepaliveTime: "keepaliveTime",
+  sendHoldTime: "sendHoldTime",
   connectRetryTime: "connectRetryTime",
   gracefulRestart: "gracefulRestart",
   families: "families"
@@ -240,6 +249,7 @@ export const sessionConfig = (s: Settings, g: Global, options: Options, restarti
       peerAs: s.asn,
       holdTime: s.holdTime,
       ...(s.keepaliveTime !== undefined ? { keepaliveTime: s.keepaliveTime } : {}),
+      ...(s.sendHoldTime !== undefined ? { sendHoldTime: s.sendHoldTime } : {}),
       connectRetryTime: s.connectRetryTime,
       passive: s.passive,
       ...(o.idleHoldTime !== undefined ? { idleHoldTime: o.idleHoldTime } : {}),

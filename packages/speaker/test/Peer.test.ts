@@ -157,6 +157,21 @@ describe("peer settings", () => {
     expect(bad({ address: "192.0.2.1", asn: 1, maxPrefix: [{ limit: 0 }] })).toBe("peers[3].maxPrefix[0].limit")
   })
 
+  test("sendHoldTime reaches the FSM and must exceed the hold time (RFC 9687 §3)", () => {
+    const s = ok({ address: "192.0.2.1", asn: 65000, holdTime: 3, sendHoldTime: 4 })
+    expect(s.sendHoldTime).toBe(4)
+    expect(Peer.sessionConfig(s, { routerId: 1, localAs: 65001 }, {}, false).fsm.sendHoldTime).toBe(4)
+    expect(Peer.sessionConfig(ok({ address: "192.0.2.1", asn: 65000 }), { routerId: 1, localAs: 65001 }, {}, false).fsm.sendHoldTime).toBe(0)
+    const bad = (c: Parameters<typeof Peer.settings>[0]) => {
+      const r = Peer.settings(c, "peers[0]")
+      return r instanceof SpeakerError ? r.path : "accepted"
+    }
+    expect(bad({ address: "192.0.2.1", asn: 1, holdTime: 9, sendHoldTime: 9 })).toBe("peers[0].sendHoldTime")
+    expect(bad({ address: "192.0.2.1", asn: 1, sendHoldTime: 0 })).toBe("peers[0].sendHoldTime")
+    expect(bad({ address: "192.0.2.1", asn: 1, holdTime: 0, sendHoldTime: 5 })).toBe("accepted")
+    expect(Peer.resetFields(s, ok({ address: "192.0.2.1", asn: 65000, holdTime: 3, sendHoldTime: 20 }))).toEqual(["sendHoldTime"])
+  })
+
   test("session settings need a reset, policies and max-prefix do not", () => {
     const a = ok({ address: "192.0.2.1", asn: 65000 })
     expect(Peer.resetFields(a, ok({ address: "192.0.2.1", asn: 65001 }))).toEqual(["asn"])

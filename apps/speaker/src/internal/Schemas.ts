@@ -153,6 +153,8 @@ export const Peer = Schema.Struct({
   ttlSecurity: Schema.optional(TtlSecurity),
   holdTime: Schema.optional(F.holdTime),
   keepaliveTime: Schema.optional(F.int(1, 21845, "seconds")),
+  /** RFC 9687 SendHoldTime. */
+  sendHoldTime: Schema.optional(F.int(1, 65535, "seconds")),
   connectRetryTime: Schema.optional(F.int(1, 65535, "seconds")),
   gracefulRestart: Schema.optional(GracefulRestart),
   families: Schema.optional(Schema.Array(F.family)),
