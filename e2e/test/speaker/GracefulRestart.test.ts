@@ -6,7 +6,9 @@
  * End-of-RIB, and BIRD ends the restart, dropping what was not re-sent. Without GR, both
  * withdraw the routes at once. BIRD 2.0 shows no per-route stale flag: "stale" is its
  * protocol's "Neighbor graceful restart active" / channel "Neighbor GR" state with the routes
- * still in its table. Needs root and bird (skipped otherwise, saying why).
+ * still in its table. The other way round, kbgp as the helper keeps a killed BIRD's routes as
+ * stale (its status API shows the flag) until BIRD is back. Needs root and bird (skipped otherwise,
+ * saying why).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Option } from "effect"
@@ -14,6 +16,7 @@ import * as Bird from "../../src/lab/Bird.js"
 import * as Lab from "../../src/lab/Lab.js"
 import * as LabSuite from "../../src/lab/LabSuite.js"
 import * as Poll from "../../src/lab/Poll.js"
+import * as Process from "../../src/lab/Process.js"
 import * as SpeakerProcess from "../../src/lab/SpeakerProcess.js"
 import * as Common from "./Common.js"
 
@@ -88,12 +91,60 @@ const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
     expect(Bird.parseProtocol(after, proto.name)?.bgpState).toBe("Established")
   })
 
+/** kbgp's received routes from BIRD (Adj-RIB-In), once `ok` holds for them. */
+const receivedWhen = (
+  sp: SpeakerProcess.SpeakerProcess,
+  ok: (routes: ReadonlyArray<SpeakerProcess.RouteJson>) => boolean,
+  what: string
+) =>
+  Poll.until(
+    Effect.map(SpeakerProcess.routes(sp, { peer: "bird", direction: "received" }), (rs) => (ok(rs) ? Option.some(rs) : Option.none())),
+    { what: `kbgp received from BIRD: ${what}`, timeout: "15 seconds", interval: "100 millis" }
+  )
+
+const sortedPrefixes = (rs: ReadonlyArray<SpeakerProcess.RouteJson>) => rs.map((r) => r.prefix).sort()
+
+/** BIRD's static routes, exported to kbgp when kbgp is the helper. */
+const birdStatics = (routes: ReadonlyArray<string>) => [{ name: "vips", afi: "ipv4" as const, routes: routes.map((prefix) => ({ prefix })) }]
+
 describe.skipIf(suite.skip !== undefined)(`speaker daemon: graceful restart (${suite.skip ?? "root and bird present"})`, () => {
   test("GR on, SIGTERM: BIRD keeps the routes stale until the daemon is back with --restarting and sends End-of-RIB", () =>
     suite.run(restartCycle("SIGTERM"), { timeout: "40 seconds" }), TIMEOUT)
 
   test("GR on, SIGKILL: BIRD keeps the routes stale until the daemon is back with --restarting and sends End-of-RIB", () =>
     suite.run(restartCycle("SIGKILL"), { timeout: "40 seconds" }), TIMEOUT)
+
+  test("kbgp as helper: BIRD killed, its routes stay in kbgp marked stale; BIRD back without the F bit, stale ones go and the re-sent are fresh", () =>
+    suite.run(
+      Effect.gen(function* () {
+        const lab = yield* LabSuite.CurrentLab
+        const proto = { ...Lab.birdPeer(lab, { family: "ipv4", export: "all" }), gracefulRestart: true }
+        const first = ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"]
+        const bird = yield* Lab.startBird(lab, { ...Lab.birdConfig(lab, [proto]), statics: birdStatics(first) }, "bird-helper")
+        const sp = yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv4", gracefulRestart: true }, []))
+        yield* receivedWhen(sp, (rs) => rs.length === 3 && rs.every((r) => !r.stale), "3 fresh routes")
+
+        yield* Process.signal(bird.process, "SIGKILL")
+        yield* Effect.promise(() => bird.process.exited)
+        const stale = yield* receivedWhen(sp, (rs) => rs.length === 3 && rs.every((r) => r.stale), "3 stale routes")
+        expect(sortedPrefixes(stale)).toEqual([...first].sort())
+        const helping = yield* SpeakerProcess.peer(sp, "bird")
+        expect(helping.gracefulRestart).toBe("restarting")
+        expect(helping.families.find((f) => f.family === "ipv4-unicast")?.stale).toBe(3)
+
+        // BIRD back (a new process, without 10.3.0.0/16). Started without -R it sets no Forwarding State
+        // bit, so RFC 4724 §4.2 has the helper drop the stale routes at once and take what BIRD re-sends.
+        const from = (yield* SpeakerProcess.lines(sp)).length
+        yield* Lab.startBird(lab, { ...Lab.birdConfig(lab, [proto]), statics: birdStatics(first.slice(0, 2)) }, "bird-helper-again")
+        const swept = yield* SpeakerProcess.waitFor(sp, (l) => l.msg === "stale routes removed", { what: "stale routes removed", from })
+        expect(swept).toMatchObject({ count: 3, why: "no-forwarding" })
+        yield* SpeakerProcess.waitFor(sp, (l) => l.msg === "End-of-RIB received", { what: "End-of-RIB from the restarted BIRD", from })
+        const fresh = yield* receivedWhen(sp, (rs) => rs.length === 2 && rs.every((r) => !r.stale), "2 fresh routes")
+        expect(sortedPrefixes(fresh)).toEqual(first.slice(0, 2).sort())
+        expect((yield* SpeakerProcess.peer(sp, "bird")).gracefulRestart).toBe("none")
+      }),
+      { timeout: "40 seconds" }
+    ), TIMEOUT)
 
   test("GR off: SIGTERM (Cease 6/2) and SIGKILL both make BIRD withdraw the routes at once", () =>
     suite.run(
