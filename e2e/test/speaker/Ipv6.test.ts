@@ -55,6 +55,24 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: IPv6 (${suite.skip ??
       { timeout: "35 seconds" }
     ), TIMEOUT)
 
+  test("iBGP IPv6: kbgp's global next hop, LOCAL_PREF, an empty AS path", () =>
+    suite.run(
+      Effect.gen(function* () {
+        const lab = yield* LabSuite.CurrentLab
+        const proto = Lab.birdPeer(lab, { family: "ipv6", internal: true })
+        const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]), "bird-ibgp")
+        const routes: Array<SpeakerProcess.RouteConfig> = [{ prefix: "2001:db8:700::/48", localPref: 250, communities: ["65001:7"] }]
+        yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv6", internal: true }, routes))
+        const table = yield* Common.birdTableExactly(bird, proto.name, ["2001:db8:700::/48"])
+        const a = table.get("2001:db8:700::/48")!.attributes
+        expect(a.get("BGP.next_hop")).toBe(lab.kbgp.v6)
+        expect(a.get("BGP.local_pref")).toBe("250")
+        expect(a.get("BGP.as_path")).toBe("")
+        expect(a.get("BGP.community")).toBe("(65001,7)")
+      }),
+      { timeout: "35 seconds" }
+    ), TIMEOUT)
+
   test("eBGP IPv6 with linkLocalNextHop: the MP_REACH next hop carries global + link-local, as BIRD shows", () =>
     suite.run(
       Effect.gen(function* () {

@@ -2,7 +2,7 @@
  * Config reloads of `bun run speaker` with two sessions to one real BIRD 2 (IPv4 and IPv6):
  * a changed session setting resets that peer alone with Cease 6/6 while the other keeps its
  * session and gets its route changes; a removed peer gets Cease 6/3; editing the file is enough
- * (the daemon watches it). Needs root and bird (skipped otherwise, saying why).
+ * (the daemon watches it); an invalid file changes nothing. Needs root and bird (skipped otherwise, saying why).
  */
 import { renameSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
@@ -20,7 +20,7 @@ afterAll(suite.close)
 const TIMEOUT = 40_000
 
 describe.skipIf(suite.skip !== undefined)(`speaker daemon: reloads (${suite.skip ?? "root and bird present"})`, () => {
-  test("an edited file is reloaded: a hold-time change resets that peer alone (6/6), the other only gets UPDATEs; a removed peer gets 6/3", () =>
+  test("an edited file is reloaded: a hold-time change resets that peer alone (6/6), the other only gets UPDATEs; a removed peer gets 6/3; an invalid file changes nothing", () =>
     suite.run(
       Effect.gen(function* () {
         const lab = yield* LabSuite.CurrentLab
@@ -66,6 +66,18 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: reloads (${suite.skip
         expect(removed.peersRemoved).toEqual(["bird6"])
         yield* Common.birdTableExactly(bird, p6.name, [])
         expect(yield* Bird.log(bird)).toContain("kbgp6: Received: Peer de-configured")
+        expect(yield* Common.since(bird, p4.name)).toBe(since4)
+
+        // A file that does not validate is refused whole: logged with its field, the running config stays.
+        const refused = yield* SpeakerProcess.reload(sp, {
+          ...config,
+          peers: [peer4],
+          routes: [{ prefix: "192.0.2.128/25", communities: ["65002:100:1"] }]
+        })
+        expect(refused.level).toBe("error")
+        expect(refused.msg).toBe("the new config is not valid; the running one stays")
+        expect(JSON.stringify(refused.problems)).toContain("routes[0].communities[0]")
+        yield* Common.birdTableExactly(bird, p4.name, ["203.0.113.0/24", "198.51.100.0/24"], "1 second")
         expect(yield* Common.since(bird, p4.name)).toBe(since4)
       }),
       { timeout: "35 seconds" }
