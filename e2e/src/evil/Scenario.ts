@@ -97,7 +97,11 @@ const followUpPrefix = (index: number) => `10.${index + 1}.1.0/24`
 const peerAs = (s: SessionOptions | undefined) => (s?.ibgp === true ? LOCAL_AS : EVIL_AS)
 
 /** The daemon's config: the good peer and one passive peer per case. */
-export const config = (port: number, cases: ReadonlyArray<Case>): SpeakerProcess.Config => ({
+export const config = (
+  port: number,
+  cases: ReadonlyArray<Pick<Case, "session">>,
+  routes: ReadonlyArray<SpeakerProcess.RouteConfig> = []
+): SpeakerProcess.Config => ({
   routerId: "127.0.0.1",
   localAs: LOCAL_AS,
   listener: { address: "127.0.0.1", port },
@@ -112,7 +116,7 @@ export const config = (port: number, cases: ReadonlyArray<Case>): SpeakerProcess
       ...(c.session?.peerConfig ?? {})
     }))
   ],
-  routes: [{ prefix: "198.51.100.1/32", nextHop: "192.0.2.1" }]
+  routes: [{ prefix: "198.51.100.1/32", nextHop: "192.0.2.1" }, ...routes]
 })
 
 export interface Env {
@@ -125,7 +129,8 @@ export interface Env {
   readonly baselineRssKiB: number
 }
 
-const run = <A>(eff: Effect.Effect<A, unknown>): Promise<A> => Effect.runPromise(eff as Effect.Effect<A, never>)
+/** Run an Effect from promise code (the status client fails with LabError). */
+export const run = <A>(eff: Effect.Effect<A, unknown>): Promise<A> => Effect.runPromise(eff as Effect.Effect<A, never>)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -144,10 +149,13 @@ export const withdraws = (prefix: string) => (m: Message.Message): m is Message.
     (m.mpUnreach !== undefined && !(m.mpUnreach.withdrawn instanceof Uint8Array) && hasPrefix(m.mpUnreach.withdrawn, prefix)))
 
 /** Starts the daemon (in `scope`), connects the good peer and waits until its route is in the speaker's RIB. */
-export const setup = (cases: ReadonlyArray<Case>): Effect.Effect<Env, unknown, Scope.Scope> =>
+export const setup = (
+  cases: ReadonlyArray<Pick<Case, "session">>,
+  routes: ReadonlyArray<SpeakerProcess.RouteConfig> = []
+): Effect.Effect<Env, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const port = yield* Effect.promise(LocalSpeaker.freePort)
-    const sp = yield* LocalSpeaker.start(config(port, cases))
+    const sp = yield* LocalSpeaker.start(config(port, cases, routes))
     const good = yield* Effect.promise(() => EvilPeer.connect({ host: "127.0.0.1", port, localAddress: GOOD_ADDRESS }))
     yield* Effect.addFinalizer(() => Effect.sync(() => good.destroy()))
     yield* Effect.promise(() => good.handshake({ asn: GOOD_AS, bgpId: GOOD_ADDRESS, holdTime: HOLD_TIME }))
@@ -181,6 +189,9 @@ export const checkBystanders = async (env: Env): Promise<Array<string>> => {
   }
   if (env.good.closed) problems.push("the good peer's connection was closed")
   if (env.good.messages().some((m) => m._tag === "Notification")) problems.push(`the good peer got a NOTIFICATION: ${env.good.describe()}`)
+  // KEEPALIVEs keep flowing to the good peer (every third of the 9 s hold time).
+  const lastKeepalive = env.good.received.findLast((r) => "message" in r && r.message._tag === "Keepalive")?.at ?? 0
+  if (Date.now() - lastKeepalive > HOLD_TIME * 1000) problems.push(`no KEEPALIVE reached the good peer for ${Date.now() - lastKeepalive} ms`)
   const g = await run(SpeakerProcess.peer(env.sp, "good"))
   if (g.state !== "Established") problems.push(`the good peer is ${g.state}`)
   if (g.establishedCount !== env.goodEstablishedCount || Number(g.establishedAt) !== env.goodEstablishedAt) {
@@ -208,7 +219,7 @@ export const waitRoute = async (env: Env, index: number, prefix: string, present
   }
 }
 
-const contextFor = (c: Case, index: number): CaseContext => {
+export const contextFor = (c: Pick<Case, "session">, index: number): CaseContext => {
   const asn = peerAs(c.session)
   const asn4 = c.session?.asn4 ?? true
   const prefix = casePrefix(index)
@@ -237,7 +248,7 @@ const contextFor = (c: Case, index: number): CaseContext => {
   }
 }
 
-const capabilitiesFor = (c: Case, asn: number): Array<Uint8Array> => [
+export const capabilitiesFor = (c: Pick<Case, "session">, asn: number): Array<Uint8Array> => [
   Craft.Cap.multiprotocol(1, 1),
   Craft.Cap.routeRefresh(),
   ...(c.session?.asn4 === false ? [] : [Craft.Cap.fourOctetAs(asn)]),
@@ -250,7 +261,7 @@ export interface Connected {
 }
 
 /** Connect case `index`'s evil peer, do the handshake, announce its prefix and wait until the good peer has it. */
-export const establish = async (env: Env, c: Case, index: number): Promise<Connected> => {
+export const establish = async (env: Env, c: Pick<Case, "session">, index: number): Promise<Connected> => {
   const ctx = contextFor(c, index)
   const peer = await EvilPeer.connect({ host: "127.0.0.1", port: env.port, localAddress: evilAddress(index) })
   await peer.handshake({ asn: ctx.asn, bgpId: evilAddress(index), holdTime: HOLD_TIME, capabilities: capabilitiesFor(c, ctx.asn) })
