@@ -146,6 +146,26 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: graceful restart (${s
       { timeout: "40 seconds" }
     ), TIMEOUT)
 
+  test("kbgp as helper: a killed BIRD that does not come back loses its stale routes after its restart time", () =>
+    suite.run(
+      Effect.gen(function* () {
+        const lab = yield* LabSuite.CurrentLab
+        // BIRD announces a 2 s restart time: how long a helper keeps its routes while it is away.
+        const proto = { ...Lab.birdPeer(lab, { family: "ipv4", export: "all" }), gracefulRestart: true, options: ["graceful restart time 2"] }
+        const bird = yield* Lab.startBird(lab, { ...Lab.birdConfig(lab, [proto]), statics: birdStatics(["10.1.0.0/16", "10.2.0.0/16"]) }, "bird-gone")
+        const sp = yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv4", gracefulRestart: true }, []))
+        yield* receivedWhen(sp, (rs) => rs.length === 2 && rs.every((r) => !r.stale), "2 fresh routes")
+        const from = (yield* SpeakerProcess.lines(sp)).length
+        yield* Process.signal(bird.process, "SIGKILL")
+        yield* receivedWhen(sp, (rs) => rs.length === 2 && rs.every((r) => r.stale), "2 stale routes")
+        const swept = yield* SpeakerProcess.waitFor(sp, (l) => l.msg === "stale routes removed", { what: "stale routes removed", from })
+        expect(swept).toMatchObject({ count: 2, why: "restart-time" })
+        yield* receivedWhen(sp, (rs) => rs.length === 0, "no routes")
+        expect((yield* SpeakerProcess.peer(sp, "bird")).gracefulRestart).toBe("none")
+      }),
+      { timeout: "30 seconds" }
+    ), TIMEOUT)
+
   test("GR off: SIGTERM (Cease 6/2) and SIGKILL both make BIRD withdraw the routes at once", () =>
     suite.run(
       Effect.gen(function* () {
