@@ -412,3 +412,31 @@ export const header: ReadonlyArray<Case> = [
   { name: "ROUTE-REFRESH of 5 body bytes → reset 7/1 with the message", rfc: "RFC 7313 §5", category: "header", send: () => Craft.message(5, bytes(0, 1, 0, 1, 0)), expect: { kind: "reset", code: 7, subcode: 1, data: Craft.message(5, bytes(0, 1, 0, 1, 0)) } },
   { name: "OPEN in Established → reset 5/3", rfc: "RFC 6608 §4; RFC 4271 §8.2.2", category: "header", send: () => openWith({}), expect: { kind: "reset", code: 5, subcode: 3 } }
 ]
+
+// ---------------------------------------------------------------------------
+// OPEN values and messages in the wrong FSM state (RFC 4271 §6.2, §8.2.2; RFC 6608; RFC 7607; RFC 6793; RFC 6286).
+
+const mismatch = { kind: "reset" } as const
+
+export const openFsm: ReadonlyArray<Case> = [
+  { name: "OPEN version 3 → reset 2/1 with version 4 as data", rfc: "RFC 4271 §6.2", category: "open-fsm", phase: "open", send: () => openWith({ version: 3 }), expect: { kind: "reset", code: 2, subcode: 1, data: u16(4) } },
+  { name: "OPEN hold time 1 → reset 2/6", rfc: "RFC 4271 §6.2", category: "open-fsm", phase: "open", send: () => openWith({ holdTime: 1 }), expect: { ...mismatch, code: 2, subcode: 6 } },
+  { name: "OPEN hold time 2 → reset 2/6", rfc: "RFC 4271 §6.2", category: "open-fsm", phase: "open", send: () => openWith({ holdTime: 2 }), expect: { ...mismatch, code: 2, subcode: 6 } },
+  { name: "OPEN hold time 0 (no keepalives) → Established", rfc: "RFC 4271 §4.2", category: "open-fsm", phase: "open", send: () => openWith({ holdTime: 0 }), expect: { kind: "session-up" } },
+  { name: "OPEN BGP identifier 0 → reset 2/3", rfc: "RFC 6286 §2.2; RFC 4271 §6.2", category: "open-fsm", phase: "open", send: () => openWith({ bgpId: 0 }), expect: { ...mismatch, code: 2, subcode: 3 } },
+  { name: "OPEN BGP identifier equal to ours from an eBGP peer → Established", rfc: "RFC 6286 §2.2", category: "open-fsm", phase: "open", send: () => openWith({ bgpId: Craft.ipv4Number("127.0.0.1") }), expect: { kind: "session-up" } },
+  { name: "OPEN from AS 65200 where 65100 is configured → reset 2/2", rfc: "RFC 4271 §6.2", category: "open-fsm", phase: "open", send: () => openWith({ asn: 65200, capabilities: Craft.defaultCapabilities(65200) }), expect: { ...mismatch, code: 2, subcode: 2 } },
+  { name: "OPEN My AS 0 → reset 2/2", rfc: "RFC 7607 §2", category: "open-fsm", phase: "open", send: () => openWith({ asn: 0, capabilities: [Craft.Cap.multiprotocol()] }), expect: { ...mismatch, code: 2, subcode: 2 } },
+  { name: "OPEN 4-octet AS capability 0 → reset 2/2", rfc: "RFC 7607 §2; RFC 6793 §4.1", category: "open-fsm", phase: "open", send: () => openWith({ capabilities: [Craft.Cap.multiprotocol(), Craft.Cap.fourOctetAs(0)] }), expect: { ...mismatch, code: 2, subcode: 2 } },
+  { name: "OPEN My AS 65100 but 4-octet AS capability 65200 → reset 2/2 (the capability is the AS)", rfc: "RFC 6793 §4.1", category: "open-fsm", phase: "open", send: () => openWith({ capabilities: [Craft.Cap.multiprotocol(), Craft.Cap.fourOctetAs(65200)] }), expect: { ...mismatch, code: 2, subcode: 2 } },
+  { name: "OPEN without capabilities (IPv4 unicast implied) → Established", rfc: "RFC 4760 §8; RFC 5492 §3", category: "open-fsm", phase: "open", session: twoOctet, send: () => openWith({ capabilities: [] }), expect: { kind: "session-up" } },
+  { name: "OPEN with optional parameter type 1 (authentication, deprecated) → reset 2/4", rfc: "RFC 4271 §6.2; RFC 5492 §3", category: "open-fsm", phase: "open", send: () => openWith({ params: Craft.param(1, bytes(1, 2, 3)) }), expect: { ...mismatch, code: 2, subcode: 4 } },
+  { name: "connection from an address that is not a peer → Cease 6/5", rfc: "RFC 4486 §4", category: "open-fsm", phase: "open", session: { unconfigured: true }, send: () => openWith({}), expect: { ...mismatch, code: 6, subcode: 5 } },
+  { name: "KEEPALIVE before OPEN (OpenSent) → reset 5/1", rfc: "RFC 6608 §4; RFC 4271 §8.2.2", category: "open-fsm", phase: "open", send: () => Craft.keepalive(), expect: { ...mismatch, code: 5, subcode: 1 } },
+  { name: "UPDATE before OPEN (OpenSent) → reset 5/1", rfc: "RFC 6608 §4; RFC 4271 §8.2.2", category: "open-fsm", phase: "open", send: () => Craft.announce(ASN, ["10.99.0.0/24"]), expect: { ...mismatch, code: 5, subcode: 1 } },
+  { name: "UPDATE after OPEN, before KEEPALIVE (OpenConfirm) → reset 5/2", rfc: "RFC 6608 §4; RFC 4271 §8.2.2", category: "open-fsm", phase: "open", send: () => [openWith({}), Craft.announce(ASN, ["10.99.0.0/24"])], expect: { ...mismatch, code: 5, subcode: 2 } },
+  { name: "ROUTE-REFRESH with unknown subtype 7 is ignored", rfc: "RFC 7313 §5", category: "open-fsm", send: () => Craft.routeRefresh(1, 1, 7), expect: { kind: "keep", what: "session and route unaffected" } },
+  { name: "ROUTE-REFRESH for IPv6 unicast, not negotiated, is ignored", rfc: "RFC 2918 §4", category: "open-fsm", send: () => Craft.routeRefresh(2, 1), expect: { kind: "keep", what: "session and route unaffected" } },
+  { name: "attribute flags with the four low bits set are ignored", rfc: "RFC 4271 §4.3", category: "open-fsm", send: (c) => c.updateWith([[T.Origin, attr(WK | 0x0f, T.Origin, bytes(1))]]), expect: { kind: "keep", what: "ORIGIN read", check: (r) => (r.origin === "egp" ? undefined : `origin ${String(r.origin)}`) } },
+  { name: "AS_CONFED_SEQUENCE from an eBGP peer → TAW", rfc: "RFC 5065 §5; RFC 7606 §7.2", category: "open-fsm", send: (c) => c.updateWith([[T.AsPath, Attr.asPath([{ type: 3, asns: [65300] }, seq(c.asn)])]]), expect: withdraw }
+]

@@ -21,7 +21,8 @@ const FUZZ_RESULTS = path.join(REPO, "packages/wire/fuzz/last-run.json")
 const expected: Readonly<Record<string, number>> = {
   rfc7606: Cases.rfc7606.length,
   "parser-killers": Cases.parserKillers.length,
-  header: Cases.header.length
+  header: Cases.header.length,
+  "open-fsm": Cases.openFsm.length
 }
 
 export interface CaseResult {

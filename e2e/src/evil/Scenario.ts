@@ -27,7 +27,7 @@ export const GOOD_ADDRESS = "127.0.0.2"
 export const GOOD_PREFIX = "100.64.0.0/24"
 export const HOLD_TIME = 9
 
-export type Category = "rfc7606" | "parser-killers" | "header" | "flow"
+export type Category = "rfc7606" | "parser-killers" | "header" | "open-fsm" | "flow"
 
 export interface SessionOptions {
   /** Same AS as the speaker (default false: eBGP from EVIL_AS). */
@@ -36,6 +36,8 @@ export interface SessionOptions {
   readonly asn4?: boolean
   /** Announce RFC 8654 extended messages (default true; the speaker announces it too). */
   readonly extendedMessage?: boolean
+  /** Leave this peer out of the daemon's config: its connection comes from an unknown address. */
+  readonly unconfigured?: boolean
   /** Extra settings for this peer in the daemon's config (e.g. sendHoldTime). */
   readonly peerConfig?: Readonly<Record<string, unknown>>
 }
@@ -107,14 +109,11 @@ export const config = (
   listener: { address: "127.0.0.1", port },
   peers: [
     { name: "good", address: GOOD_ADDRESS, asn: GOOD_AS, passive: true, holdTime: HOLD_TIME, export: "accept" },
-    ...cases.map((c, i) => ({
-      name: evilName(i),
-      address: evilAddress(i),
-      asn: peerAs(c.session),
-      passive: true,
-      holdTime: HOLD_TIME,
-      ...(c.session?.peerConfig ?? {})
-    }))
+    ...cases.flatMap((c, i) =>
+      c.session?.unconfigured === true
+        ? []
+        : [{ name: evilName(i), address: evilAddress(i), asn: peerAs(c.session), passive: true, holdTime: HOLD_TIME, ...(c.session?.peerConfig ?? {}) }]
+    )
   ],
   routes: [{ prefix: "198.51.100.1/32", nextHop: "192.0.2.1" }, ...routes]
 })
