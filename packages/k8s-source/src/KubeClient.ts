@@ -288,7 +288,16 @@ export const make = (
       query: Record<string, string>,
       body: unknown,
       target: string
-    ) => Effect.scoped(Effect.flatMap(send(method, path, query, body, target), (r) => json(r, target)))
+    ) =>
+      Effect.scoped(Effect.flatMap(send(method, path, query, body, target), (r) => json(r, target))).pipe(
+        // The whole request, body included: a server that sends the head and then stalls the body must not
+        // hold a list (or a write) forever. Interrupting the read closes the scope, which aborts the fetch.
+        Effect.timeoutFail({
+          duration: s.requestTimeout,
+          onTimeout: () =>
+            new KubeError({ reason: "Timeout", target, detail: `no complete answer within ${Duration.format(s.requestTimeout)}` })
+        })
+      )
 
     const list: Service["list"] = (ref, options = {}) => {
       const path = collectionPath(ref, options.namespace)
