@@ -65,11 +65,12 @@ class SlowProxy {
     const piece = this.chunkBytes > 0 ? this.chunkBytes : Number.MAX_SAFE_INTEGER
     const delay = this.chunkDelayMs
     const source = res.body
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+    let cancelSource: (() => void) | undefined
     const out = new ReadableStream<Uint8Array>({
       async start(controller) {
         if (source === null) return controller.close()
-        reader = source.getReader()
+        const reader = source.getReader()
+        cancelSource = () => void reader.cancel().catch(() => {})
         try {
           for (;;) {
             const { done, value } = await reader.read()
@@ -86,7 +87,7 @@ class SlowProxy {
         }
       },
       cancel() {
-        reader?.cancel().catch(() => {})
+        cancelSource?.()
       }
     })
     const headers = new Headers(res.headers)
