@@ -44,6 +44,8 @@ export const start = (
 ): Effect.Effect<SpeakerProcess.SpeakerProcess, LabError.LabError, Scope.Scope> =>
   Effect.gen(function* () {
     const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kbgp-robustness-"))
+    // Registered before the spawn, so it runs after the daemon is stopped. A directory given by the caller stays.
+    if (opts.dir === undefined) yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
     const name = opts.name ?? "speaker"
     const configFile = path.join(dir, `${name}.yaml`)
     fs.writeFileSync(configFile, SpeakerProcess.render(config))
