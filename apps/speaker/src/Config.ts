@@ -228,6 +228,10 @@ const buildPeer = (
     report([...at, "localAddress"], `${p.localAddress} and the peer's ${p.address} are not of the same IP version`)
   }
   if (p.families !== undefined && p.families.length === 0) report([...at, "families"], "needs at least one family")
+  const families = p.families ?? [familyOfAddress(p.address)]
+  p.addPathReceive?.forEach((f, i) => {
+    if (!families.includes(f)) report([...at, "addPathReceive", i], `${f} is not among the peer's families (${families.join(", ")})`)
+  })
   const importPolicy = p.import !== undefined ? Policies.resolve(p.import, policies, [...at, "import"], refs, report) : undefined
   const exportPolicy = p.export !== undefined ? Policies.resolve(p.export, policies, [...at, "export"], refs, report) : undefined
   const gr = p.gracefulRestart
@@ -251,6 +255,7 @@ const buildPeer = (
     connectRetryTime: p.connectRetryTime,
     gracefulRestart,
     families: p.families === undefined ? undefined : [...new Set(p.families)],
+    addPathReceive: p.addPathReceive === undefined ? undefined : [...new Set(p.addPathReceive)],
     maxPrefix,
     importPolicy,
     exportPolicy

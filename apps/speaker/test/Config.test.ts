@@ -289,6 +289,14 @@ describe("errors name the field, the expected form and what was given", () => {
     ])
   })
 
+  test("addPathReceive (RFC 7911) reaches the desired state and names families of the peer", () => {
+    const { desired } = ok(`${base}peers:\n  - { address: 192.0.2.2, asn: 65002, families: [ipv4, ipv6], addPathReceive: [ipv6] }\n`)
+    expect(desired.peers[0]?.addPathReceive).toEqual(["ipv6-unicast"])
+    expect(lines(`${base}peers:\n  - { address: 192.0.2.2, asn: 65002, addPathReceive: [ipv6-unicast] }\n`)).toEqual([
+      "peers[0].addPathReceive[0]: ipv6-unicast is not among the peer's families (ipv4-unicast)"
+    ])
+  })
+
   test("rules across fields point at the field to fix", () => {
     expect(lines(`${base}peers:
   - address: 192.0.2.2

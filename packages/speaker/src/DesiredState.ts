@@ -104,6 +104,12 @@ export interface PeerConfig {
   readonly gracefulRestart?: GracefulRestartConfig
   /** Families negotiated with the peer. Default: the family of the peer's address. */
   readonly families?: ReadonlyArray<FamilyName>
+  /**
+   * RFC 7911 ADD-PATH receive: families (among `families`) in which the peer may
+   * send several paths per prefix, each kept in Adj-RIB-In by its path id.
+   * Default: none. The speaker sends one path per prefix (it originates routes).
+   */
+  readonly addPathReceive?: ReadonlyArray<FamilyName>
   /** Limits on what the peer may send. */
   readonly maxPrefix?: ReadonlyArray<MaxPrefixConfig>
   /** What is kept of what the peer sends. Default: accept into Adj-RIB-In and count, install nothing. */

@@ -53,6 +53,8 @@ export interface Settings {
   readonly connectRetryTime: number
   readonly gracefulRestart: GracefulRestart.Settings | undefined
   readonly families: ReadonlyArray<FamilyKey>
+  /** Families with RFC 7911 ADD-PATH receive, a subset of `families`. */
+  readonly addPathReceive: ReadonlyArray<FamilyKey>
   readonly maxPrefix: ReadonlyArray<MaxPrefix>
   readonly importPolicy: Policy.Policy | undefined
   readonly exportPolicy: Policy.Policy | undefined
@@ -125,6 +127,16 @@ export const settings = (config: PeerConfig, path: string): Settings | SpeakerEr
     if (!families.includes(k)) families.push(k)
   }
   families.sort((a, b) => a - b)
+  const addPathReceive: Array<FamilyKey> = []
+  const addPathNames = config.addPathReceive ?? []
+  for (let i = 0; i < addPathNames.length; i++) {
+    const k = FAMILY_KEYS[addPathNames[i]!]
+    if (k === undefined || !families.includes(k)) {
+      return fail(`addPathReceive[${i}]`, `expected one of the peer's families (${families.map(familyNameOf).join(", ")})`)
+    }
+    if (!addPathReceive.includes(k)) addPathReceive.push(k)
+  }
+  addPathReceive.sort((a, b) => a - b)
   const maxPrefix: Array<MaxPrefix> = []
   const limits = config.maxPrefix ?? []
   for (let i = 0; i < limits.length; i++) {
@@ -160,6 +172,7 @@ export const settings = (config: PeerConfig, path: string): Settings | SpeakerEr
     connectRetryTime,
     gracefulRestart: GracefulRestart.settings(gr),
     families,
+    addPathReceive,
     maxPrefix,
     importPolicy: config.importPolicy,
     exportPolicy: config.exportPolicy
@@ -181,7 +194,8 @@ const sessionFields = [
   "sendHoldTime",
   "connectRetryTime",
   "gracefulRestart",
-  "families"
+  "families",
+  "addPathReceive"
 ] as const satisfies ReadonlyArray<keyof Settings>
 
 /** Names used in `PeerConfig` for the settings above. */
@@ -199,7 +213,8 @@ const fieldNames: Record<(typeof sessionFields)[number], string> = {
   sendHoldTime: "sendHoldTime",
   connectRetryTime: "connectRetryTime",
   gracefulRestart: "gracefulRestart",
-  families: "families"
+  families: "families",
+  addPathReceive: "addPathReceive"
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
@@ -257,6 +272,7 @@ export const sessionConfig = (s: Settings, g: Global, options: Options, restarti
       ...(o.dampPeerOscillations !== undefined ? { dampPeerOscillations: o.dampPeerOscillations } : {}),
       capabilities: {
         families: s.families,
+        addPath: s.addPathReceive.map((family) => ({ family, mode: "receive" as const })),
         ...GracefulRestart.capabilities(s.gracefulRestart, s.families, restarting)
       }
     })

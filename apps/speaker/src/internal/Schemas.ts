@@ -158,6 +158,8 @@ export const Peer = Schema.Struct({
   connectRetryTime: Schema.optional(F.int(1, 65535, "seconds")),
   gracefulRestart: Schema.optional(GracefulRestart),
   families: Schema.optional(Schema.Array(F.family)),
+  /** RFC 7911: families in which the peer may send several paths per prefix. */
+  addPathReceive: Schema.optional(Schema.Array(F.family)),
   maxPrefix: Schema.optional(MaxPrefix),
   import: Schema.optional(PolicyRef),
   export: Schema.optional(PolicyRef)

@@ -2,8 +2,8 @@
  * Prefix keys for the speaker's tables: one primitive per prefix, cheap to
  * hash in a `Map` and to turn back into bytes. IPv4: `address * 64 + length`
  * (a number below 2^38, exact in a double). IPv6: a 9-character string (eight
- * 16-bit halves, then the length). No ADD-PATH ids: the speaker negotiates no
- * ADD-PATH, so a prefix is a route.
+ * 16-bit halves, then the length). No ADD-PATH ids: the speaker sends one
+ * path per prefix (received paths live in @kbgp/rib, keyed with their ids).
  */
 import { Either } from "effect"
 import { Family, Prefixes, Text } from "@kbgp/wire"
