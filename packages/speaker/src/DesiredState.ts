@@ -48,7 +48,8 @@ export interface GracefulRestartConfig {
   readonly longLivedStaleTime?: number
   /**
    * As helper: how long after the peer re-established we wait for its
-   * End-of-RIB before sweeping its stale routes. Default 360 (FRR's stalepath-time).
+   * End-of-RIB before sweeping its stale routes; also how long routes marked
+   * stale by the peer's BoRR (RFC 7313) wait for its EoRR. Default 360 (FRR's stalepath-time).
    */
   readonly staleRoutesTime?: number
 }

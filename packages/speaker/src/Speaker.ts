@@ -83,6 +83,13 @@ export interface StopOptions {
 }
 
 /** What happens in the speaker, in order, for logs and tests. */
+/**
+ * Why stale routes went: the peer's End-of-RIB, its restart time or stale-routes
+ * time ran out, it came back without forwarding state, its EoRR (RFC 7313), or
+ * the EoRR did not come within the stale-routes time.
+ */
+export type SweepReason = "end-of-rib" | "restart-time" | "stale-time" | "no-forwarding" | "enhanced-refresh" | "refresh-timeout"
+
 export type SpeakerEvent =
   | { readonly _tag: "PeerAdded"; readonly peer: string }
   | { readonly _tag: "PeerRemoved"; readonly peer: string }
@@ -106,7 +113,7 @@ export type SpeakerEvent =
   | { readonly _tag: "MaxPrefixExceeded"; readonly peer: string; readonly family: FamilyName; readonly limit: number; readonly count: number; readonly action: "restart" | "warn" }
   | { readonly _tag: "GracefulRestartChanged"; readonly peer: string; readonly state: HelperState }
   /** Stale routes removed: End-of-RIB arrived, a timer ran out, the peer came back without forwarding state. */
-  | { readonly _tag: "StaleRoutesSwept"; readonly peer: string; readonly family: FamilyName; readonly count: number; readonly why: "end-of-rib" | "restart-time" | "stale-time" | "no-forwarding" | "enhanced-refresh" }
+  | { readonly _tag: "StaleRoutesSwept"; readonly peer: string; readonly family: FamilyName; readonly count: number; readonly why: SweepReason }
   /** An inbound connection from an unknown address got Cease 6/5 Connection Rejected. */
   | { readonly _tag: "ConnectionRejected"; readonly remote: string }
   | { readonly _tag: "Applied"; readonly result: ApplyResult }

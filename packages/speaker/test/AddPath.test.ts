@@ -38,7 +38,7 @@ describe("ADD-PATH receive (RFC 7911)", () => {
         expect(peers[0]!.negotiated?.addPath).toEqual({ receive: ["ipv4-unicast"], send: [] })
 
         yield* sendPaths(r, [1, 2, 3])
-        const received = s.speaker.routes({ peer: "r", direction: "received" })
+        const received = Effect.orDie(s.speaker.routes({ peer: "r", direction: "received" }))
         yield* untilEffect("three paths", Effect.map(received, (x) => x.length === 3))
         expect((yield* received).map((x) => [x.prefix, x.pathId]).sort()).toEqual([
           ["203.0.113.0/24", 1],

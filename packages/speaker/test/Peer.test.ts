@@ -67,6 +67,50 @@ describe("peer: route refresh", () => {
     ))
 })
 
+describe("peer: a missing EoRR (RFC 7313)", () => {
+  test("stale routes of a BoRR without EoRR are purged after the stale-routes time, and only then", () =>
+    run(
+      Effect.gen(function* () {
+        const net = yield* MemoryTransport.make()
+        const s = yield* speaker(net)
+        yield* s.speaker.apply(desired([{ name: "r", address: "10.0.0.2", asn: 65002, passive: true, gracefulRestart: { staleRoutesTime: 30 } }]))
+        const r = yield* router(net, { address: "10.0.0.2" })
+        yield* established(r)
+        yield* announce(r, ["203.0.113.0/25", "203.0.113.128/25"])
+        yield* advance(10)
+        yield* r.session.routeRefresh(1, 1, RouteRefresh.Subtype.BeginningOfRouteRefresh)
+        yield* announce(r, ["203.0.113.0/25"])
+        yield* advance(29_000)
+        const received = s.speaker.routes({ peer: "r", direction: "received" })
+        expect((yield* received).map((x) => [x.prefix, x.stale]).sort()).toEqual([
+          ["203.0.113.0/25", false],
+          ["203.0.113.128/25", true]
+        ])
+        yield* advance(2_000)
+        expect(s.events).toContainEqual({ _tag: "StaleRoutesSwept", peer: "r", family: "ipv4-unicast", count: 1, why: "refresh-timeout" })
+        expect((yield* received).map((x) => [x.prefix, x.stale])).toEqual([["203.0.113.0/25", false]])
+      })
+    ))
+
+  test("an EoRR in time stops the timer: nothing is swept twice", () =>
+    run(
+      Effect.gen(function* () {
+        const net = yield* MemoryTransport.make()
+        const s = yield* speaker(net)
+        yield* s.speaker.apply(desired([{ name: "r", address: "10.0.0.2", asn: 65002, passive: true }]))
+        const r = yield* router(net, { address: "10.0.0.2" })
+        yield* established(r)
+        yield* announce(r, ["203.0.113.0/25"])
+        yield* advance(10)
+        yield* r.session.routeRefresh(1, 1, RouteRefresh.Subtype.BeginningOfRouteRefresh)
+        yield* r.session.routeRefresh(1, 1, RouteRefresh.Subtype.EndOfRouteRefresh)
+        yield* until("swept", () => s.events.some((e) => e._tag === "StaleRoutesSwept"))
+        yield* advance(400_000)
+        expect(s.events.filter((e) => e._tag === "StaleRoutesSwept").map((e) => e._tag === "StaleRoutesSwept" && e.why)).toEqual(["enhanced-refresh"])
+      })
+    ))
+})
+
 describe("peer: max-prefix", () => {
   test("above the limit: Cease 6/1 with AFI, SAFI and limit, then the session is held down for restartAfter", () =>
     run(

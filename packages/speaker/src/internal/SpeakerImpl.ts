@@ -32,7 +32,7 @@ import * as Introspection from "../Introspection.js"
 import * as Listener from "../Listener.js"
 import * as PeerModule from "../Peer.js"
 import type { Peer } from "../Peer.js"
-import type { ApplyResult, Options, Speaker, SpeakerEvent, StopOptions } from "../Speaker.js"
+import type { ApplyResult, Options, Speaker, SpeakerEvent, StopOptions, SweepReason } from "../Speaker.js"
 import * as SpeakerError from "../SpeakerError.js"
 import { UpdateGroup } from "../UpdateGroup.js"
 import * as Groups from "../UpdateGroup.js"
@@ -225,15 +225,16 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
       })
 
     /** Remove the peer's stale routes of `families`. */
-    const sweep = (peer: Peer, asked: ReadonlyArray<FamilyKey>, why: "end-of-rib" | "restart-time" | "stale-time" | "no-forwarding" | "enhanced-refresh") =>
+    const sweep = (peer: Peer, asked: ReadonlyArray<FamilyKey>, why: SweepReason) =>
       Effect.gen(function* () {
+        const refresh = why === "enhanced-refresh" || why === "refresh-timeout"
         // A timer may fire for a family an End-of-RIB already swept.
-        const families = asked.filter((f) => why === "enhanced-refresh" || peer.stale.has(f))
+        const families = asked.filter((f) => refresh || peer.stale.has(f))
         if (families.length === 0) return
         const before = staleCounts(peer)
         ribOf().sweepStale(peer.ribId, families)
         for (const f of families) {
-          if (why !== "enhanced-refresh") {
+          if (!refresh) {
             peer.stale.delete(f)
             peer.longLived.delete(f)
             yield* FiberMap.remove(peer.timers, `llgr:${f}`)
@@ -281,6 +282,9 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
         if (peer.current !== n) return
         peer.current = undefined
         peer.establishedAt = undefined
+        // A route refresh in progress ends with the session; what stays is graceful restart's business.
+        for (const f of peer.refreshing) yield* FiberMap.remove(peer.timers, `refresh:${f}`)
+        peer.refreshing.clear()
         yield* leaveGroup(peer)
         yield* Queue.takeAll(peer.outbox)
         const retained = peer.removed ? new Set<FamilyKey>() : GracefulRestart.retainedFamilies(n, reason)
@@ -420,9 +424,18 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
             if (!CARRIED.has(f)) return
             ribOf().markStale(peer.ribId, { families: [f] })
             peer.refreshing.add(f)
+            // An EoRR that never comes must not keep the stale routes forever (RFC 7313 §4 leaves the bound
+            // to the implementation): purge them after the stale-routes time, as for graceful restart.
+            yield* timer(
+              peer,
+              `refresh:${f}`,
+              peer.settings.gracefulRestart?.staleRoutesTime ?? GracefulRestart.defaults.staleRoutesTime,
+              Effect.suspend(() => (peer.refreshing.delete(f) ? sweep(peer, [f], "refresh-timeout") : Effect.void))
+            )
             return
           case RouteRefresh.Subtype.EndOfRouteRefresh:
             if (!peer.refreshing.delete(f)) return
+            yield* FiberMap.remove(peer.timers, `refresh:${f}`)
             yield* sweep(peer, [f], "enhanced-refresh")
             return
         }
