@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { MemoryTransport } from "@kbgp/fsm"
 import { Policy } from "@kbgp/rib"
-import { Effect } from "effect"
+import { Effect, Either, Option } from "effect"
 import { Text } from "@kbgp/wire"
 import type { DesiredState } from "../src/DesiredState.js"
 import { advance, announce, desired, established, type Router, router, run, speaker, until, updates } from "./helpers/SpeakerHarness.js"
@@ -92,6 +92,29 @@ describe("Speaker.apply", () => {
         ])
         expect(notifications(rb)).toEqual([])
         expect(s.events).toContainEqual({ _tag: "PeerReset", peer: "a", changed: ["holdTime"] })
+      })
+    ))
+
+  test("a router id change is in every OPEN: every peer is reset with Cease 6/6 and comes back with the new id", () =>
+    run(
+      Effect.gen(function* () {
+        const { s, ra, rb } = yield* setup()
+        const result = yield* s.speaker.apply({ ...desired(peers, [{ prefix: "192.0.2.0/24" }]), routerId: "10.0.0.9" })
+        expect(result.peersReset).toEqual([
+          { peer: "a", changed: ["routerId"] },
+          { peer: "b", changed: ["routerId"] }
+        ])
+        yield* until("both told", () => notifications(ra).length === 1 && notifications(rb).length === 1)
+        expect([notifications(ra), notifications(rb)]).toEqual([["6/6"], ["6/6"]])
+        yield* established(ra)
+        yield* established(rb)
+        yield* advance(60)
+        yield* until("both back with the table", () => ra.endOfRibs() === 2 && rb.endOfRibs() === 2)
+        for (const r of [ra, rb]) {
+          const n = Option.getOrThrow(yield* r.session.negotiated)
+          expect(n.peerId).toBe(Either.getOrThrow(Text.ipv4ToNumber("10.0.0.9")))
+          expect([...r.table.keys()]).toEqual(["192.0.2.0/24"])
+        }
       })
     ))
 
