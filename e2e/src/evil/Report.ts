@@ -3,7 +3,7 @@
  * (e2e/test/robustness, the same files `bun run test` runs) and prints a
  * summary table — cases tried per category, passed, failed, with the failing
  * case names — plus a line about the last fuzz run when
- * packages/wire/fuzz/last-run.json exists. Exit code 1 when a case failed.
+ * e2e/fuzz/last-run.json exists. Exit code 1 when a case failed.
  *
  *   bun run robustness            # summary only (the test output goes to a log file, named at the end)
  *   bun run robustness --verbose  # the test runner's output as well
@@ -15,7 +15,7 @@ import * as Cases from "./Cases.js"
 
 const E2E = path.join(import.meta.dir, "../..")
 const REPO = path.join(E2E, "..")
-const FUZZ_RESULTS = path.join(REPO, "packages/wire/fuzz/last-run.json")
+const FUZZ_RESULTS = path.join(REPO, "e2e/fuzz/last-run.json")
 
 /** Cases each category must have run (the flow file's tests are counted from the report). */
 const expected: Readonly<Record<string, number>> = {

@@ -4,8 +4,8 @@
  * case that never returns), and posts every finding: an exception, a violated
  * promise (`Target.Violation`), or a case slower than the per-case bound.
  */
-import * as Cases from "./Cases.ts"
-import * as Target from "./Target.ts"
+import * as Cases from "./Cases.js"
+import * as Target from "./Target.js"
 
 export interface Start {
   readonly seed: number

@@ -11,7 +11,7 @@
  * reproduced from those two numbers alone, and the corpus keeps its bytes.
  */
 import type { Context } from "@kbgp/wire"
-import * as Layout from "./Layout.ts"
+import * as Layout from "./Layout.js"
 
 /** mulberry32: small, fast, good enough to pick mutations. */
 export class Rng {

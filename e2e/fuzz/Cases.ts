@@ -8,9 +8,9 @@ import fc from "fast-check"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Context, Family, Message, Notification, Open } from "@kbgp/wire"
-import * as Messages from "../test/arbitraries/Messages.ts"
-import * as Mutate from "./Mutate.ts"
-import * as Profile from "./Profile.ts"
+import { Messages } from "@kbgp/wire/arbitraries"
+import * as Mutate from "./Mutate.js"
+import * as Profile from "./Profile.js"
 
 export interface ProfileSeeds {
   readonly built: Profile.Built
@@ -31,7 +31,7 @@ const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], (h)
 
 /** Every message of the golden vectors (real BIRD and GoBGP bytes). */
 const golden = (): Array<Uint8Array> => {
-  const dir = join(import.meta.dir, "..", "test", "golden")
+  const dir = join(import.meta.dir, "..", "..", "packages", "wire", "test", "golden")
   const out: Array<Uint8Array> = []
   for (const d of [dir, join(dir, "extra")]) {
     for (const f of readdirSync(d)) {

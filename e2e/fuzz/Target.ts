@@ -12,9 +12,9 @@
  * exception escape (the caller records both as findings).
  */
 import { Context, Framer, Message, Notification, Text, WireError } from "@kbgp/wire"
-import type { Event as EventTypes, State as StateTypes } from "../../fsm/src/index.ts"
-import { Event, Fsm, State } from "../../fsm/src/index.ts"
-import type { Built, StartState } from "./Profile.ts"
+import type { Event as EventTypes, State as StateTypes } from "@kbgp/fsm"
+import { Event, Fsm, State } from "@kbgp/fsm"
+import type { Built, StartState } from "./Profile.js"
 
 /** A result that is not what the API promises (as opposed to an exception). */
 export class Violation extends Error {

@@ -16,10 +16,10 @@
 import { availableParallelism } from "node:os"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import * as Cases from "./Cases.ts"
-import * as Profile from "./Profile.ts"
-import * as Target from "./Target.ts"
-import type { Report, Start } from "./Worker.ts"
+import * as Cases from "./Cases.js"
+import * as Profile from "./Profile.js"
+import * as Target from "./Target.js"
+import type { Report, Start } from "./Worker.js"
 
 interface Options {
   readonly cases: number
@@ -94,7 +94,7 @@ const shortHash = (s: string): string => {
   return (h >>> 0).toString(16).padStart(8, "0")
 }
 
-const corpusDir = join(import.meta.dir, "..", "test", "corpus")
+const corpusDir = join(import.meta.dir, "..", "..", "packages", "wire", "test", "corpus")
 
 /** The corpus file for one finding: comments that `Corpus.test.ts` reads back, then the stream as hex. */
 export const corpusText = (c: Cases.Case, meta: { seed: number; index: number; kind: string; error: string }): string => {

@@ -6,7 +6,7 @@
  */
 import { Family } from "@kbgp/wire"
 import type { Context } from "@kbgp/wire"
-import { Config, Event, Fsm, Negotiation, State } from "../../fsm/src/index.ts"
+import { Config, Event, Fsm, Negotiation, State } from "@kbgp/fsm"
 
 export interface Profile {
   readonly name: string
