@@ -23,7 +23,7 @@ const unknownAttr = (r: Record<string, unknown>, code: number) =>
 // RFC 7606 (and the attribute RFCs it revises): one row per attribute and error.
 
 const mpReachV4 = (c: CaseContext, nextHop: Uint8Array, nhLength?: number, flags: number = ON) =>
-  attr(flags, T.MpReach, concat([u16(1), bytes(1, nhLength ?? nextHop.length), nextHop, bytes(0), Craft.prefixes(c.prefix)]))
+  attr(flags, T.MpReachNlri, concat([u16(1), bytes(1, nhLength ?? nextHop.length), nextHop, bytes(0), Craft.prefixes(c.prefix)]))
 
 /** An UPDATE that carries its NLRI in MP_REACH_NLRI only (no NEXT_HOP, no NLRI field). */
 const mpUpdate = (c: CaseContext, mp: ReadonlyArray<Uint8Array>) =>
@@ -137,7 +137,7 @@ export const rfc7606: ReadonlyArray<Case> = [
     }
   })(),
   (() => {
-    const bad = () => attr(ON, T.MpReach, bytes())
+    const bad = () => attr(ON, T.MpReachNlri, bytes())
     return {
       name: "MP_REACH_NLRI of length 0 → reset 3/9",
       rfc: "RFC 7606 §5.3 (shorter than 5 bytes)",
@@ -157,7 +157,7 @@ export const rfc7606: ReadonlyArray<Case> = [
     }
   })(),
   (() => {
-    const bad = () => attr(ON, T.MpReach, concat([u16(1), bytes(1, 4), Craft.ipv4("192.0.2.99"), bytes(0), bytes(33, 10, 0, 0, 0, 0)]))
+    const bad = () => attr(ON, T.MpReachNlri, concat([u16(1), bytes(1, 4), Craft.ipv4("192.0.2.99"), bytes(0), bytes(33, 10, 0, 0, 0, 0)]))
     return {
       name: "MP_REACH_NLRI with an IPv4 /33 → reset 3/9",
       rfc: "RFC 7606 §5.3",
@@ -174,7 +174,7 @@ export const rfc7606: ReadonlyArray<Case> = [
     expect: { kind: "reset", code: 3, subcode: 1, data: bytes() }
   },
   (() => {
-    const bad = () => attr(ON, T.MpUnreach, bytes(0, 1))
+    const bad = () => attr(ON, T.MpUnreachNlri, bytes(0, 1))
     return {
       name: "MP_UNREACH_NLRI of 2 bytes → reset 3/9",
       rfc: "RFC 7606 §7.12, §5.3",
@@ -371,7 +371,7 @@ export const parserKillers: ReadonlyArray<Case> = [
     name: "attribute 40 (Prefix-SID) garbage, optional transitive → kept with Partial set (to pass on)",
     rfc: "RFC 4271 §5, §9.1.4 (RFC 8669 not implemented)",
     category: "parser-killers",
-    send: (c) => c.updateWith([], [attr(OT, T.Prefix_Sid, bytes(1, 0, 7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff))]),
+    send: (c) => c.updateWith([], [attr(OT, T.PrefixSid, bytes(1, 0, 7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff))]),
     expect: {
       kind: "keep",
       what: "attribute 40 kept",

@@ -4,12 +4,12 @@
  * Nothing here validates: a builder writes exactly what it is told, and
  * overrides (`length`, `optLength`, …) replace the value that would be right.
  */
-import { Message, Writer } from "@kbgp/wire"
+import { Attributes, Message, Writer } from "@kbgp/wire"
 
 export const MessageType = Message.MessageType
 
-/** Path attribute flags (RFC 4271 §4.3). */
-export const Flag = { Optional: 0x80, Transitive: 0x40, Partial: 0x20, Extended: 0x10 } as const
+/** Path attribute flags (RFC 4271 §4.3), as the codec names them. */
+export const Flag = Attributes.AttrFlag
 /** Well-known mandatory/discretionary: transitive only. */
 export const WK = Flag.Transitive
 /** Optional transitive. */
@@ -17,30 +17,8 @@ export const OT = Flag.Optional | Flag.Transitive
 /** Optional non-transitive. */
 export const ON = Flag.Optional
 
-export const AttrCode = {
-  Origin: 1,
-  AsPath: 2,
-  NextHop: 3,
-  Med: 4,
-  LocalPref: 5,
-  AtomicAggregate: 6,
-  Aggregator: 7,
-  Communities: 8,
-  OriginatorId: 9,
-  ClusterList: 10,
-  MpReach: 14,
-  MpUnreach: 15,
-  ExtendedCommunities: 16,
-  As4Path: 17,
-  As4Aggregator: 18,
-  PmsiTunnel: 22,
-  Ipv6ExtendedCommunities: 25,
-  Aigp: 26,
-  BgpLs: 29,
-  LargeCommunities: 32,
-  Otc: 35,
-  Prefix_Sid: 40
-} as const
+/** Attribute type codes: the codec's, and codes it does not implement, which the evil peer sends too. */
+export const AttrCode = { ...Attributes.AttrType, PmsiTunnel: 22, Aigp: 26, BgpLs: 29, PrefixSid: 40 } as const
 
 export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
   const w = Writer.make(parts.reduce((n, p) => n + p.length, 0) || 1)
@@ -195,8 +173,8 @@ export interface AttributeOptions {
 
 /** One path attribute: flags, type, length (1 or 2 bytes per the Extended Length flag), value. */
 export const attribute = (flags: number, type: number, value: Uint8Array, options: AttributeOptions = {}): Uint8Array => {
-  const extended = options.extended === true || (flags & Flag.Extended) !== 0 || value.length > 255
-  const f = extended ? flags | Flag.Extended : flags
+  const extended = options.extended === true || (flags & Flag.ExtendedLength) !== 0 || value.length > 255
+  const f = extended ? flags | Flag.ExtendedLength : flags
   const length = options.length ?? value.length
   return concat([bytes(f, type), extended ? u16(length) : bytes(length), value])
 }
@@ -234,9 +212,9 @@ export const Attr = {
   otc: (asn: number) => attribute(OT, AttrCode.Otc, u32(asn)),
   /** MP_REACH_NLRI (RFC 4760 §3): AFI, SAFI, next-hop length (`nhLength` lies), next hop, reserved, NLRI. */
   mpReach: (afi: number, safi: number, nextHop: Uint8Array, nlri: Uint8Array, nhLength?: number) =>
-    attribute(ON, AttrCode.MpReach, concat([u16(afi), bytes(safi, nhLength ?? nextHop.length), nextHop, bytes(0), nlri])),
+    attribute(ON, AttrCode.MpReachNlri, concat([u16(afi), bytes(safi, nhLength ?? nextHop.length), nextHop, bytes(0), nlri])),
   mpUnreach: (afi: number, safi: number, withdrawn: Uint8Array) =>
-    attribute(ON, AttrCode.MpUnreach, concat([u16(afi), bytes(safi), withdrawn]))
+    attribute(ON, AttrCode.MpUnreachNlri, concat([u16(afi), bytes(safi), withdrawn]))
 } as const
 
 export interface UpdateFields {
