@@ -188,10 +188,16 @@ const receiverCount = {
   kbgp: (sp: SpeakerProcess.SpeakerProcess) =>
     Effect.map(SpeakerProcess.peer(sp, "feeder"), (p) => p.families.find((f) => f.family === "ipv4-unicast")?.accepted ?? 0),
   gobgpd: (g: Gobgp.Gobgp, address: string) =>
-    Effect.map(Gobgp.cli(g, "-j", "neighbor", address), (out) => {
-      const doc = JSON.parse(out) as { afi_safis?: ReadonlyArray<{ state?: { family?: unknown; accepted?: number; received?: number } }> }
-      return (doc.afi_safis ?? []).reduce((sum, a) => sum + (a.state?.accepted ?? 0), 0)
-    })
+    Effect.flatMap(Gobgp.cli(g, "-j", "neighbor", address), (out) =>
+      Effect.try({
+        try: () => {
+          const doc = JSON.parse(out) as { afi_safis?: ReadonlyArray<{ state?: { accepted?: number } }> }
+          return (doc.afi_safis ?? []).reduce((sum, a) => sum + (a.state?.accepted ?? 0), 0)
+        },
+        // A busy gobgpd can answer with an error text: not yet.
+        catch: () => LabError.make("Command", `gobgp neighbor ${address}: not JSON: ${out.slice(0, 200)}`)
+      })
+    )
 }
 
 export const receive = (lab: Lab.Lab, who: Contender, feeder: Feeder): Effect.Effect<Run, LabError.LabError> =>

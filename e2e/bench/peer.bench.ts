@@ -10,17 +10,18 @@
  * Figures are printed, never asserted. Needs root, iproute2 and BIRD 2 (the collector
  * and feeder); a missing gobgpd only skips its rows. Installs nothing.
  */
-import { Effect, Either } from "effect"
+import { Cause, Effect, Either, Exit } from "effect"
 import * as Lab from "../src/lab/Lab.js"
 import * as Contenders from "./Contenders.js"
 import * as Workload from "./Workload.js"
 
-const usage = "usage: bun run bench:peer [--prefixes N] [--only kbgp,gobgpd,bird] [--part A|B]"
+const usage = "usage: bun run bench:peer [--prefixes N] [--rounds R] [--only kbgp,gobgpd,bird] [--part A|B]"
 
 interface Args {
   readonly n: number
   readonly only: ReadonlyArray<Contenders.Contender>
   readonly parts: ReadonlyArray<"A" | "B">
+  readonly rounds: number
 }
 
 const ALL: ReadonlyArray<Contenders.Contender> = ["bird", "kbgp", "gobgpd"]
@@ -29,6 +30,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
   let n = 1_000_000
   let only = ALL
   let parts: ReadonlyArray<"A" | "B"> = ["A", "B"]
+  let rounds = 3
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined]
     const value = () => inline ?? argv[++i]
@@ -36,6 +38,10 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
       const v = Number(value()?.replaceAll("_", "").replaceAll(",", ""))
       if (!Number.isInteger(v) || v < 1 || v > Workload.MAX_PREFIXES) return `--prefixes: expected 1..${Workload.MAX_PREFIXES}`
       n = v
+    } else if (flag === "--rounds") {
+      const v = Number(value())
+      if (!Number.isInteger(v) || v < 1 || v > 20) return "--rounds: expected 1..20"
+      rounds = v
     } else if (flag === "--only") {
       const list = (value() ?? "").split(",").filter((s) => s !== "")
       const bad = list.find((s) => !(ALL as ReadonlyArray<string>).includes(s))
@@ -51,7 +57,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
       return `unknown argument ${argv[i]}\n${usage}`
     }
   }
-  return { n, only, parts }
+  return { n, only, parts, rounds }
 }
 
 const which = (cmd: string): boolean => Bun.which(cmd) !== null || Bun.which(cmd, { PATH: "/usr/sbin:/sbin:/usr/bin" }) !== null
@@ -70,11 +76,29 @@ const version = (argv: ReadonlyArray<string>, pattern: RegExp): string => {
 const missing = (c: Contenders.Contender): string | undefined =>
   c === "gobgpd" && !(which("gobgpd") && which("gobgp")) ? "not installed: apt-get install gobgpd" : undefined
 
-type Outcome = Either.Either<Contenders.Run, string>
+/** One contender's runs in one part: the successful ones, and why the others failed (or why it was skipped). */
+interface Runs {
+  readonly ok: Array<Contenders.Run>
+  readonly failed: Array<string>
+}
+
+/** The run of median time (peak RSS: the largest seen), with the spread in its note. */
+const summary = (r: Runs): Either.Either<Contenders.Run, string> => {
+  if (r.ok.length === 0) return Either.left(r.failed[0] ?? "no run")
+  const sorted = [...r.ok].sort((a, b) => a.seconds - b.seconds)
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!
+  const rss = r.ok.map((x) => x.peakRssKiB).filter((x): x is number => x !== undefined)
+  const notes = [
+    ...(r.ok.length > 1 ? [`median of ${r.ok.length}: ${sorted.map((x) => x.seconds.toFixed(2)).join(", ")} s`] : []),
+    ...(r.failed.length > 0 ? [`${r.failed.length} failed: ${r.failed[0]}`] : []),
+    ...[...new Set(r.ok.map((x) => x.note).filter((x) => x !== undefined))]
+  ]
+  return Either.right({ seconds: median.seconds, peakRssKiB: rss.length > 0 ? Math.max(...rss) : undefined, ...(notes.length > 0 ? { note: notes.join("; ") } : {}) })
+}
 
 const fmt = (x: number, digits: number) => x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
-const table = (title: string, role: string, n: number, rows: ReadonlyArray<readonly [string, Outcome]>, bird: Contenders.Run | undefined): string => {
+const table = (title: string, role: string, n: number, rows: ReadonlyArray<readonly [string, Either.Either<Contenders.Run, string>]>, bird: Contenders.Run | undefined): string => {
   const head = [role, "seconds", "prefixes/s", "× BIRD", "peak RSS MiB", "× BIRD", "note"]
   const body = rows.map(([name, o]) => {
     if (Either.isLeft(o)) return [name, "-", "-", "-", "-", "-", o.left]
@@ -98,38 +122,47 @@ const table = (title: string, role: string, n: number, rows: ReadonlyArray<reado
 
 const label: Record<Contenders.Contender, string> = { kbgp: "kbgp (bun run speaker)", gobgpd: "gobgpd", bird: "BIRD" }
 
+/** Filled as runs end, so a failure in teardown still leaves the figures to print. */
+const results: Record<"A" | "B", Map<Contenders.Contender, Runs>> = { A: new Map(), B: new Map() }
+
 const main = (args: Args) =>
   Effect.scoped(
     Effect.gen(function* () {
       const lab = yield* Lab.make("bench")
-      const results: Record<"A" | "B", Array<readonly [Contenders.Contender, Outcome]>> = { A: [], B: [] }
-      const attempt = (part: "A" | "B", c: Contenders.Contender, run: Effect.Effect<Contenders.Run, unknown>) =>
+      const attempt = (part: "A" | "B", c: Contenders.Contender, round: number, run: Effect.Effect<Contenders.Run, unknown>) =>
         Effect.gen(function* () {
+          let runs = results[part].get(c)
+          if (runs === undefined) results[part].set(c, (runs = { ok: [], failed: [] }))
           const why = missing(c)
           if (why !== undefined) {
-            console.log(`(${part}) ${c}: skipped, ${why}`)
-            results[part].push([c, Either.left(`skipped: ${why}`)])
+            if (round === 1) console.log(`(${part}) ${c}: skipped, ${why}`)
+            if (runs.failed.length === 0) runs.failed.push(`skipped: ${why}`)
             return
           }
-          console.log(`(${part}) ${c}: running ...`)
-          const r = yield* Effect.either(run)
-          if (Either.isLeft(r)) console.log(`(${part}) ${c}: failed: ${String(r.left)}`)
-          else console.log(`(${part}) ${c}: ${r.right.seconds.toFixed(2)} s, peak RSS ${((r.right.peakRssKiB ?? 0) / 1024).toFixed(1)} MiB`)
-          results[part].push([c, Either.mapLeft(r, (e) => `failed: ${String(e).split("\n")[0]}`)])
+          const tag = `(${part}) ${c} ${round}/${args.rounds}`
+          // Defects too: a teardown race must not lose the other rows.
+          const exit = yield* Effect.exit(run)
+          if (Exit.isFailure(exit)) {
+            console.log(`${tag}: failed: ${Cause.pretty(exit.cause)}`)
+            runs.failed.push(`failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
+          } else {
+            console.log(`${tag}: ${exit.value.seconds.toFixed(2)} s, peak RSS ${((exit.value.peakRssKiB ?? 0) / 1024).toFixed(1)} MiB${exit.value.note !== undefined ? ` (${exit.value.note})` : ""}`)
+            runs.ok.push(exit.value)
+          }
         })
+      // Rounds interleave the contenders, so a burst of load elsewhere on the machine does not hit one of them only.
       if (args.parts.includes("A")) {
-        for (const c of args.only) yield* attempt("A", c, Contenders.advertise(lab, c, args.n))
+        for (let r = 1; r <= args.rounds; r++) for (const c of args.only) yield* attempt("A", c, r, Contenders.advertise(lab, c, args.n))
       }
       if (args.parts.includes("B")) {
         yield* Effect.scoped(
           Effect.gen(function* () {
             console.log(`(B) loading the feeder's table of ${args.n} routes ...`)
             const feeder = yield* Contenders.startFeeder(lab, args.n)
-            for (const c of args.only) yield* attempt("B", c, Contenders.receive(lab, c, feeder))
+            for (let r = 1; r <= args.rounds; r++) for (const c of args.only) yield* attempt("B", c, r, Contenders.receive(lab, c, feeder))
           })
         )
       }
-      return results
     })
   )
 
@@ -145,25 +178,26 @@ if (why !== undefined) {
 }
 const n = args.n
 const versions = `kbgp on Bun ${Bun.version}, gobgpd ${which("gobgpd") ? version(["gobgpd", "--version"], /version (\S+)/) : "(missing)"}, BIRD ${version(["bird", "--version"], /version (\S+)/)}`
-console.log(`bench:peer — ${n.toLocaleString("en-US")} IPv4 /24s, one attribute set; ${versions}`)
+const load = (await Bun.file("/proc/loadavg").text().catch(() => "?")).split(" ").slice(0, 3).join(" ")
+console.log(`bench:peer — ${n.toLocaleString("en-US")} IPv4 /24s, one attribute set, ${args.rounds} round(s); ${versions}; ${navigator.hardwareConcurrency} CPUs, load ${load}`)
 const started = Date.now()
-const results = await Effect.runPromise(main(args)).catch((e: unknown) => {
-  console.error(`bench:peer failed: ${String(e)}`)
-  process.exit(1)
-})
-const birdOf = (rows: ReadonlyArray<readonly [Contenders.Contender, Outcome]>) => {
-  const b = rows.find(([c]) => c === "bird")?.[1]
-  return b !== undefined && Either.isRight(b) ? b.right : undefined
+const exit = await Effect.runPromiseExit(main(args))
+if (Exit.isFailure(exit)) console.error(`bench:peer: ${Cause.pretty(exit.cause)}`)
+const rows = (part: "A" | "B") => [...results[part]].map(([c, r]) => [label[c], summary(r)] as const)
+const birdOf = (part: "A" | "B") => {
+  const b = results[part].get("bird")
+  const s = b === undefined ? undefined : summary(b)
+  return s !== undefined && Either.isRight(s) ? s.right : undefined
 }
-const show = (rows: ReadonlyArray<readonly [Contenders.Contender, Outcome]>) => rows.map(([c, o]) => [label[c], o] as const)
 console.log("")
-if (results.A.length > 0) {
-  console.log(table(`(A) advertise ${n.toLocaleString("en-US")} prefixes to a BIRD collector: Established → all present at the collector`, "speaker", n, show(results.A), birdOf(results.A)))
+if (results.A.size > 0) {
+  console.log(table(`(A) advertise ${n.toLocaleString("en-US")} prefixes to a BIRD collector: Established → all present at the collector`, "speaker", n, rows("A"), birdOf("A")))
   console.log("")
 }
-if (results.B.length > 0) {
-  console.log(table(`(B) receive ${n.toLocaleString("en-US")} prefixes from a BIRD feeder: Established → all in the receiver's RIB`, "receiver", n, show(results.B), birdOf(results.B)))
+if (results.B.size > 0) {
+  console.log(table(`(B) receive ${n.toLocaleString("en-US")} prefixes from a BIRD feeder: Established → all in the receiver's RIB`, "receiver", n, rows("B"), birdOf("B")))
   console.log("")
 }
 console.log("targets (issue 4): A ≤ 1.5× BIRD, B ≤ 2× BIRD, both several times faster than gobgpd; B peak RSS < 400 MB")
 console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`)
+process.exit(Exit.isFailure(exit) ? 1 : 0)

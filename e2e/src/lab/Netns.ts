@@ -40,7 +40,7 @@ export const remove = (name: string): Effect.Effect<void, LabError.LabError> =>
   Effect.gen(function* () {
     if (!(yield* exists(name))) return
     for (const pid of yield* pids(name)) {
-      yield* Effect.sync(() => process.kill(pid, "SIGKILL")).pipe(Effect.ignore)
+      yield* Effect.try(() => process.kill(pid, "SIGKILL")).pipe(Effect.ignore)
     }
     yield* Shell.run(["ip", "netns", "del", name])
   })

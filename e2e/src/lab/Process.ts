@@ -43,11 +43,11 @@ export const stop = (
 ): Effect.Effect<void> =>
   Effect.gen(function* () {
     if (!p.running()) return
-    yield* Effect.sync(() => process.kill(p.pid, signal)).pipe(Effect.ignore)
+    yield* Effect.try(() => process.kill(p.pid, signal)).pipe(Effect.ignore)
     // A process frozen with SIGSTOP (a test freezing BIRD) handles the signal only once continued.
-    yield* Effect.sync(() => process.kill(p.pid, "SIGCONT")).pipe(Effect.ignore)
+    yield* Effect.try(() => process.kill(p.pid, "SIGCONT")).pipe(Effect.ignore)
     if (yield* waitExit(p, grace)) return
-    yield* Effect.sync(() => process.kill(p.pid, "SIGKILL")).pipe(Effect.ignore)
+    yield* Effect.try(() => process.kill(p.pid, "SIGKILL")).pipe(Effect.ignore)
     yield* waitExit(p, "2 seconds")
   })
 
@@ -95,6 +95,7 @@ export const ensureRunning = (p: Process): Effect.Effect<void, LabError.LabError
 
 /** Sends `signal` to the process by its PID if it still runs (SIGSTOP / SIGCONT to freeze and thaw it). */
 export const signal = (p: Process, signal: NodeJS.Signals): Effect.Effect<void> =>
-  Effect.sync(() => {
+  // Effect.try, not sync: a process that exits before `exited` resolves makes kill throw ESRCH (a defect otherwise).
+  Effect.try(() => {
     if (p.running()) process.kill(p.pid, signal)
   }).pipe(Effect.ignore)
