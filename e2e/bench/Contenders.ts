@@ -26,14 +26,18 @@ import * as Workload from "./Workload.js"
 export type Contender = "kbgp" | "gobgpd" | "bird"
 
 export interface Run extends Measure.Result {
-  /** Set-up figures worth a note (e.g. how long gobgpd's MRT injection took). */
-  readonly note?: string
+  /** Set-up time worth a note, not counted (how long gobgpd's MRT injection took). */
+  readonly setup?: { readonly what: string; readonly seconds: number }
 }
 
 /** Generous: gobgpd needs minutes for a million prefixes on these machines. */
 const TIMEOUT = { kbgp: "300 seconds", gobgpd: "900 seconds", bird: "300 seconds" } as const
-/** gobgp's CLI is a Go program talking gRPC: polling it often would slow gobgpd down. */
-const INTERVAL = { kbgp: "100 millis", gobgpd: "1 second", bird: "100 millis" } as const
+/**
+ * Poll intervals of the receiver in B (in A the collector, a BIRD, is polled every 100 ms).
+ * gobgp's CLI is a Go program talking gRPC: polling it often would slow gobgpd down.
+ */
+const INTERVAL = { kbgp: "100 millis", gobgpd: "500 millis", bird: "100 millis" } as const
+const COLLECTOR_INTERVAL = "100 millis"
 
 const HOLD = 90 // long enough that a busy daemon never misses a KEEPALIVE
 
@@ -123,7 +127,7 @@ export const advertise = (lab: Lab.Lab, who: Contender, n: number): Effect.Effec
         const collector = yield* startCollector(lab, "kbgp")
         return yield* Measure.run({
           observer: collector, protocol: "contender", count: collectorCount(collector), n, pid: sp.process.pid,
-          timeout: TIMEOUT.kbgp, interval: INTERVAL.kbgp, what
+          timeout: TIMEOUT.kbgp, interval: COLLECTOR_INTERVAL, what
         })
       }
       if (who === "gobgpd") {
@@ -142,13 +146,13 @@ export const advertise = (lab: Lab.Lab, who: Contender, n: number): Effect.Effec
         yield* Effect.promise(() => Bun.write(file, Workload.mrt(n, { peerId: lab.kbgp.v4, peerAs: Lab.KBGP_AS, nextHop: lab.kbgp.v4, padding: Math.min(n, MRT_PADDING) })))
         const t0 = Date.now()
         yield* injectMrt(g, file, n)
-        const note = `MRT injection into gobgpd's RIB took ${((Date.now() - t0) / 1000).toFixed(1)} s (not counted)`
+        const setup = { what: "MRT injection into gobgpd's RIB", seconds: (Date.now() - t0) / 1000 }
         const collector = yield* startCollector(lab, "gobgpd")
         const r = yield* Measure.run({
           observer: collector, protocol: "contender", count: collectorCount(collector), n, pid: g.process.pid,
-          timeout: TIMEOUT.gobgpd, interval: INTERVAL.gobgpd, what
+          timeout: TIMEOUT.gobgpd, interval: COLLECTOR_INTERVAL, what
         })
-        return { ...r, note }
+        return { ...r, setup }
       }
       const speaker = yield* startBirdContender(lab, "bird-a", {
         routerId: lab.kbgp.v4,
@@ -159,7 +163,7 @@ export const advertise = (lab: Lab.Lab, who: Contender, n: number): Effect.Effec
       const collector = yield* startCollector(lab, "bird")
       return yield* Measure.run({
         observer: collector, protocol: "contender", count: collectorCount(collector), n, pid: speaker.process.pid,
-        pokes: [Bird.birdc(speaker, "show", "status")], timeout: TIMEOUT.bird, interval: INTERVAL.bird, what
+        pokes: [Bird.birdc(speaker, "show", "status")], timeout: TIMEOUT.bird, interval: COLLECTOR_INTERVAL, what
       })
     })
   )

@@ -13,6 +13,7 @@
 import { Cause, Effect, Either, Exit } from "effect"
 import * as Lab from "../src/lab/Lab.js"
 import * as Contenders from "./Contenders.js"
+import type * as Measure from "./Measure.js"
 import * as Workload from "./Workload.js"
 
 const usage = "usage: bun run bench:peer [--prefixes N] [--rounds R] [--only kbgp,gobgpd,bird] [--part A|B]"
@@ -82,8 +83,18 @@ interface Runs {
   readonly failed: Array<string>
 }
 
+const setupNote = (runs: ReadonlyArray<Contenders.Run>): Array<string> => {
+  const s = runs.flatMap((r) => (r.setup === undefined ? [] : [r.setup]))
+  if (s.length === 0) return []
+  const times = s.map((x) => x.seconds)
+  const [lo, hi] = [Math.min(...times), Math.max(...times)]
+  return [`${s[0]!.what} took ${lo.toFixed(1)}${hi - lo >= 0.05 ? `–${hi.toFixed(1)}` : ""} s (not counted)`]
+}
+
 /** The run of median time (peak RSS: the largest seen), with the spread in its note. */
-const summary = (r: Runs): Either.Either<Contenders.Run, string> => {
+type Summary = Measure.Result & { readonly note: string }
+
+const summary = (r: Runs): Either.Either<Summary, string> => {
   if (r.ok.length === 0) return Either.left(r.failed[0] ?? "no run")
   const sorted = [...r.ok].sort((a, b) => a.seconds - b.seconds)
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!
@@ -91,14 +102,14 @@ const summary = (r: Runs): Either.Either<Contenders.Run, string> => {
   const notes = [
     ...(r.ok.length > 1 ? [`median of ${r.ok.length}: ${sorted.map((x) => x.seconds.toFixed(2)).join(", ")} s`] : []),
     ...(r.failed.length > 0 ? [`${r.failed.length} failed: ${r.failed[0]}`] : []),
-    ...[...new Set(r.ok.map((x) => x.note).filter((x) => x !== undefined))]
+    ...setupNote(r.ok)
   ]
-  return Either.right({ seconds: median.seconds, peakRssKiB: rss.length > 0 ? Math.max(...rss) : undefined, ...(notes.length > 0 ? { note: notes.join("; ") } : {}) })
+  return Either.right({ seconds: median.seconds, peakRssKiB: rss.length > 0 ? Math.max(...rss) : undefined, note: notes.join("; ") })
 }
 
 const fmt = (x: number, digits: number) => x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
-const table = (title: string, role: string, n: number, rows: ReadonlyArray<readonly [string, Either.Either<Contenders.Run, string>]>, bird: Contenders.Run | undefined): string => {
+const table = (title: string, role: string, n: number, rows: ReadonlyArray<readonly [string, Either.Either<Summary, string>]>, bird: Summary | undefined): string => {
   const head = [role, "seconds", "prefixes/s", "× BIRD", "peak RSS MiB", "× BIRD", "note"]
   const body = rows.map(([name, o]) => {
     if (Either.isLeft(o)) return [name, "-", "-", "-", "-", "-", o.left]
@@ -112,7 +123,7 @@ const table = (title: string, role: string, n: number, rows: ReadonlyArray<reado
       bird === undefined ? "-" : `${fmt(r.seconds / bird.seconds, 2)}×`,
       rss === undefined ? "?" : fmt(rss, 1),
       rss === undefined || birdRss === undefined ? "-" : `${fmt(rss / birdRss, 2)}×`,
-      r.note ?? ""
+      r.note
     ]
   })
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
@@ -146,7 +157,8 @@ const main = (args: Args) =>
             console.log(`${tag}: failed: ${Cause.pretty(exit.cause)}`)
             runs.failed.push(`failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
           } else {
-            console.log(`${tag}: ${exit.value.seconds.toFixed(2)} s, peak RSS ${((exit.value.peakRssKiB ?? 0) / 1024).toFixed(1)} MiB${exit.value.note !== undefined ? ` (${exit.value.note})` : ""}`)
+            const setup = exit.value.setup === undefined ? "" : ` (${exit.value.setup.what}: ${exit.value.setup.seconds.toFixed(1)} s, not counted)`
+            console.log(`${tag}: ${exit.value.seconds.toFixed(2)} s, peak RSS ${((exit.value.peakRssKiB ?? 0) / 1024).toFixed(1)} MiB${setup}`)
             runs.ok.push(exit.value)
           }
         })
