@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { MemoryTransport } from "@kbgp/fsm"
 import { Effect, Either, Option } from "effect"
 import { Family, Pack, Prefixes, Text } from "@kbgp/wire"
-import * as Peer from "../src/Peer.js"
+import * as Peer from "../src/internal/Peer.js"
 import { SpeakerError } from "../src/SpeakerError.js"
 import { desired, established, router, run, speaker, untilEffect, type Router } from "./helpers/SpeakerHarness.js"
 

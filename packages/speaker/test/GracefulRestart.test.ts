@@ -4,7 +4,7 @@ import type { Action } from "@kbgp/fsm"
 import { Config as FsmConfig } from "@kbgp/fsm"
 import { Effect, Option } from "effect"
 import { Family, Notification } from "@kbgp/wire"
-import * as GracefulRestart from "../src/GracefulRestart.js"
+import * as GracefulRestart from "../src/internal/GracefulRestart.js"
 import type { DesiredState } from "../src/DesiredState.js"
 import type { SpeakerEvent } from "../src/Speaker.js"
 import {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { MemoryTransport } from "@kbgp/fsm"
 import { Effect } from "effect"
 import { Family, Notification, RouteRefresh, Text } from "@kbgp/wire"
-import * as Peer from "../src/Peer.js"
+import * as Peer from "../src/internal/Peer.js"
 import { SpeakerError } from "../src/SpeakerError.js"
 import { advance, announce, desired, established, router, run, speaker, until, updates } from "./helpers/SpeakerHarness.js"
 

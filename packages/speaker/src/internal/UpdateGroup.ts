@@ -17,8 +17,8 @@ import { Policy, Peer as RibPeer } from "@kbgp/rib"
 import type { AttrSet, Interner } from "@kbgp/rib"
 import { Family, Pack } from "@kbgp/wire"
 import type { Attributes, Context as WireContext, Family as FamilyTypes } from "@kbgp/wire"
-import * as Keys from "./internal/Keys.js"
-import * as LocalRoutes from "./internal/LocalRoutes.js"
+import * as Keys from "./Keys.js"
+import * as LocalRoutes from "./LocalRoutes.js"
 
 type FamilyKey = FamilyTypes.FamilyKey
 /** An interned attribute set, as the tables hold it. */

@@ -7,7 +7,7 @@
 import type { Action, Config as FsmConfig, Negotiation } from "@kbgp/fsm"
 import { Family, Notification } from "@kbgp/wire"
 import type { Family as FamilyTypes } from "@kbgp/wire"
-import type { GracefulRestartConfig } from "./DesiredState.js"
+import type { GracefulRestartConfig } from "../DesiredState.js"
 
 type FamilyKey = FamilyTypes.FamilyKey
 
