@@ -23,7 +23,11 @@ export interface Suite {
   readonly skip: string | undefined
   readonly open: () => Promise<void>
   readonly close: () => Promise<void>
-  /** Runs one test body in its own scope with the lab; fails after `timeout` (default 50 s). */
+  /**
+   * Runs one test body in its own scope with the lab; fails after `timeout` (default 25 s). The
+   * timeout must stay below the test runner's for that test, so that a stuck body is ended and
+   * torn down here instead of running on into the next test.
+   */
   readonly run: <A, E>(
     body: Effect.Effect<A, E, Scope.Scope | CurrentLab>,
     opts?: { readonly timeout?: Duration.DurationInput }
@@ -35,6 +39,9 @@ export interface Suite {
  * fails with the reason, so a CI machine without BIRD or root cannot pass by skipping.
  */
 const required = process.env.KBGP_E2E_REQUIRED === "1"
+
+/** Below every runner timeout the lab's test files set (30 s and up); longer bodies pass their own. */
+const DEFAULT_TIMEOUT = "25 seconds"
 
 export const make = (tag: string): Suite => {
   const skip = required ? undefined : Lab.unavailable()
@@ -65,7 +72,7 @@ export const make = (tag: string): Suite => {
     const current = lab
     if (current === undefined) return Promise.reject(new Error(`e2e lab ${tag} is not open (${skip ?? "open() failed"})`))
     Lab.reset(current)
-    const timeout = Duration.decode(opts?.timeout ?? "50 seconds")
+    const timeout = Duration.decode(opts?.timeout ?? DEFAULT_TIMEOUT)
     return Effect.runPromise(
       body.pipe(
         Effect.scoped,

@@ -88,6 +88,8 @@ describe.skipIf(suite.skip !== undefined)(`BIRD killed and restarted (${suite.sk
             failed.push(f.index)
           }
           gaps.push(kbgp.events[failed[1]!]!.at - kbgp.events[failed[0]!]!.at)
+          // Let the outage go on for a while, so a busy loop would show in the count and the CPU time.
+          yield* Effect.sleep("2 seconds")
           const attempts = kbgp.events.slice(lost.index).filter((t) => t.event._tag === "ConnectFailed").length
           cpu.push({ cpuMs: cpuMillis() - cpu0, outageMs: Date.now() - t0, attempts })
           bird = yield* Lab.restartBird(lab, bird)
