@@ -200,4 +200,33 @@ describe("update groups", () => {
         expect([...r2.table.keys()].sort()).toEqual(["192.0.2.0/24", "198.51.100.0/24"])
       })
     ))
+
+  test("one route entry with an IPv4 and an IPv6 prefix is exported per family: each gets its own next hop", () =>
+    run(
+      Effect.gen(function* () {
+        const net = yield* MemoryTransport.make()
+        const s = yield* speaker(net)
+        const families: Array<"ipv4-unicast" | "ipv6-unicast"> = ["ipv4-unicast", "ipv6-unicast"]
+        const v6 = Text.parseAddress("2001:db8::1")
+        if (v6._tag === "Left") throw v6.left
+        // IPv6 routes get an IPv6 next hop from the policy; IPv4 routes keep "self" (10.0.0.1).
+        const policy = Policy.make([Policy.rule({ families: [Family.Ipv6Unicast] }, Policy.setNextHop(v6.right.bytes))], "accept")
+        const peers = [peerConfig(1, { families }), peerConfig(2, { families, exportPolicy: policy })]
+        const routes = [{ prefixes: ["192.0.2.0/24", "2001:db8::/48"] }]
+        yield* s.speaker.apply(desired(peers, routes))
+        const fsm = { capabilities: { families: [Family.Ipv4Unicast, Family.Ipv6Unicast] } }
+        const r1 = yield* router(net, { address: "10.0.1.1", asn: 65101, fsm })
+        const r2 = yield* router(net, { address: "10.0.1.2", asn: 65102, fsm })
+        yield* established(r1)
+        yield* established(r2)
+        yield* advance(60)
+        yield* until("End-of-RIB for both families", () => r1.endOfRibs() === 2 && r2.endOfRibs() === 2)
+        // No IPv6 address toward r1, so no "self" for IPv6: only the IPv4 prefix goes.
+        expect([...r1.table.keys()]).toEqual(["192.0.2.0/24"])
+        expect(Text.formatAddress(r1.table.get("192.0.2.0/24")!.nextHop!)).toBe("10.0.0.1")
+        expect([...r2.table.keys()].sort()).toEqual(["192.0.2.0/24", "2001:db8::/48"])
+        expect(Text.formatAddress(r2.table.get("192.0.2.0/24")!.nextHop!)).toBe("10.0.0.1")
+        expect(Text.formatAddress(r2.table.get("2001:db8::/48")!.nextHop!)).toBe("2001:db8::1")
+      })
+    ))
 })

@@ -96,8 +96,13 @@ export class UpdateGroup<M> {
   /** Prefixes changed since the last flush, with their value then (null: absent). */
   private readonly dirty = new Map<FamilyKey, Map<Keys.PrefixKey, Interned | null>>()
   private readonly fullCache = new Map<FamilyKey, ReadonlyArray<Uint8Array>>()
-  /** Export result per template when the policy does not read the prefix (one reference each). */
-  private readonly memo = new Map<LocalRoutes.Template, Interned | null>()
+  /**
+   * Export result per family and template when the policy does not read the
+   * prefix (one reference each). Per family: one template serves the IPv4 and
+   * the IPv6 prefixes of a route entry, and the "self" next hop, a `families`
+   * match and the next-hop check all depend on the family.
+   */
+  private readonly memo = new Map<FamilyKey, Map<LocalRoutes.Template, Interned | null>>()
   private readonly memoable: boolean
   readonly members = new Set<M>()
   private readonly joiners = new Set<M>()
@@ -173,8 +178,11 @@ export class UpdateGroup<M> {
 
   /** The interned export of a template for this group, with one reference for the caller; undefined when not sent. */
   private exported(t: LocalRoutes.Template, family: FamilyKey, key: Keys.PrefixKey): Interned | undefined {
+    let memo: Map<LocalRoutes.Template, Interned | null> | undefined
     if (this.memoable) {
-      const m = this.memo.get(t)
+      memo = this.memo.get(family)
+      if (memo === undefined) this.memo.set(family, (memo = new Map()))
+      const m = memo.get(t)
       if (m !== undefined) {
         if (m === null) return undefined
         this.interner.retain(m.id)
@@ -183,9 +191,9 @@ export class UpdateGroup<M> {
     }
     const attributes = this.attributes(t, family, key)
     const set = attributes === undefined ? undefined : this.interner.intern(attributes, 1)
-    if (this.memoable) {
+    if (memo !== undefined) {
       if (set !== undefined) this.interner.retain(set.id)
-      this.memo.set(t, set ?? null)
+      memo.set(t, set ?? null)
     }
     return set
   }
@@ -241,10 +249,12 @@ export class UpdateGroup<M> {
 
   /** Forget memoised exports of templates that are gone (their references are dropped). */
   prune(local: LocalRoutes.Table): void {
-    for (const [t, set] of this.memo) {
-      if (local.templates.get(t.key) !== t) {
-        if (set !== null) this.interner.release(set.id)
-        this.memo.delete(t)
+    for (const memo of this.memo.values()) {
+      for (const [t, set] of memo) {
+        if (local.templates.get(t.key) !== t) {
+          if (set !== null) this.interner.release(set.id)
+          memo.delete(t)
+        }
       }
     }
   }
@@ -410,7 +420,7 @@ export class UpdateGroup<M> {
   dispose(): void {
     for (const t of this.tables.values()) for (const s of t.values()) this.interner.release(s.id)
     for (const d of this.dirty.values()) for (const s of d.values()) if (s !== null) this.interner.release(s.id)
-    for (const s of this.memo.values()) if (s !== null) this.interner.release(s.id)
+    for (const memo of this.memo.values()) for (const s of memo.values()) if (s !== null) this.interner.release(s.id)
     this.tables.clear()
     this.dirty.clear()
     this.memo.clear()
