@@ -110,6 +110,22 @@ describe("export rules", () => {
     expect(Array.from(sent.communities!)).toEqual([1])
   })
 
+  test("a MED learned over iBGP is not sent to eBGP; export policy's MED and a local route's MED are (RFC 4271 §5.1.4)", () => {
+    const { core, i, c } = setup()
+    const d = core.announce(i, v4, pfx("192.0.2.0/24"), attrs({ med: 50, localPref: 100 }, [65200]))
+    expect(sentTo(d, c)?.med).toBeUndefined()
+    expect(asns(sentTo(d, c))).toEqual([LOCAL_AS, 65200])
+    const local = core.announce(Peer.LOCAL, v4, pfx("198.51.100.0/24"), { origin: 0, med: 9 })
+    expect(sentTo(local, c)?.med).toBe(9)
+    const setByPolicy = core.configurePeer(c, {
+      ...core.peerConfig(c)!,
+      exportPolicy: Policy.make([Policy.rule({ local: false }, Policy.setMed(20), Policy.accept)], "accept")
+    })
+    expect(core.advertised(c, v4, key("192.0.2.0/24"))?.attributes.med).toBe(20)
+    expect(core.advertised(c, v4, key("198.51.100.0/24"))?.attributes.med).toBe(9)
+    expect(Diff.isEmpty(setByPolicy)).toBe(false)
+  })
+
   test("to an iBGP peer: AS path and next hop unchanged, MED kept, LOCAL_PREF set (RFC 4271 §5.1.5)", () => {
     const { core, a, i } = setup()
     const sent = sentTo(core.announce(a, v4, pfx("192.0.2.0/24"), attrs({ med: 7 })), i)!

@@ -762,8 +762,10 @@ export class CoreImpl implements CoreApi.Core {
   ): number {
     const a: Mutable<Attributes.Attributes> = { ...attrs }
     const local = src.id === LOCAL
-    // RFC 4271 §5.1.4: a MED received from a neighbouring AS is not passed on to other neighbouring ASes.
-    if (target.ebgp && src.ebgp) delete a.med
+    // RFC 4271 §5.1.4: a MED received from a neighbouring AS is not passed on to other neighbouring ASes. A learned
+    // route's MED came from outside (over iBGP it may still be another AS's), so only a local route keeps its MED
+    // towards eBGP; export policy runs after this and may set one.
+    if (target.ebgp && !local) delete a.med
     // RFC 9494 §4.3: a long-lived stale route is advertised with LLGR_STALE.
     if (llgr && !AttrSet.hasCommunity(a, AttrSet.Community.LlgrStale)) {
       a.communities = Uint32Array.from([...(a.communities ?? []), AttrSet.Community.LlgrStale])
