@@ -118,12 +118,20 @@ const main = async () => {
   const junit = path.join(dir, "junit.xml")
   const log = path.join(dir, "bun-test.log")
   const started = Date.now()
-  const proc = Bun.spawn([process.execPath, "test", "test/robustness", "--reporter=junit", `--reporter-outfile=${junit}`], {
-    cwd: E2E,
-    stdout: verbose ? "inherit" : Bun.file(log),
-    stderr: verbose ? "inherit" : Bun.file(log),
-    stdin: "ignore"
-  })
+  // One descriptor for both streams (as lab/Process.spawn does): `Bun.file(log)` for each would open the
+  // file twice without O_TRUNC, and the two streams would overwrite each other's lines.
+  const out = verbose ? "inherit" : fs.openSync(log, "w")
+  let proc: ReturnType<typeof Bun.spawn>
+  try {
+    proc = Bun.spawn([process.execPath, "test", "test/robustness", "--reporter=junit", `--reporter-outfile=${junit}`], {
+      cwd: E2E,
+      stdout: out,
+      stderr: out,
+      stdin: "ignore"
+    })
+  } finally {
+    if (typeof out === "number") fs.closeSync(out)
+  }
   const code = await proc.exited
   const xml = fs.existsSync(junit) ? fs.readFileSync(junit, "utf8") : ""
   const rows = summarize(parseJunit(xml))
