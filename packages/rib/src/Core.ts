@@ -15,6 +15,10 @@
  *
  * Every operation returns a `Diff`. Best path and Adj-RIB-Out are recomputed once per
  * touched prefix at the end of the operation (or of a `batch`), so the diff is exact.
+ *
+ * Bad input (an unknown peer, a family not kept here, a prefix block whose AFI, array
+ * sizes or prefix lengths do not fit the family) throws a RangeError before the
+ * operation changes anything: every block of an operation is checked first.
  */
 import type { Attributes, Family, Message, Prefixes } from "@kbgp/wire"
 import type { AttrSet } from "./AttrSet.js"
@@ -109,8 +113,10 @@ export interface Core {
   readonly refreshNextHops: () => Diff
   /**
    * Run several operations as one: their diffs are coalesced into the one returned here (operations
-   * inside return `Diff.empty`), and best path runs once per touched prefix. Not re-entrant across `f`
-   * throwing: a throw leaves the tables consistent but the batch's diff is lost.
+   * inside return an empty diff), and best path runs once per touched prefix. An operation inside that
+   * throws for bad input changed nothing, so `f` may catch and go on. When `f` throws out of the batch,
+   * what it changed is not lost: the batch stays open and the next operation's diff includes it (until
+   * then Loc-RIB and Adj-RIB-Out queries show the state from before the batch).
    */
   readonly batch: (f: () => void) => Diff
 

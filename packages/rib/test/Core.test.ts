@@ -435,6 +435,48 @@ describe("local routes and replace", () => {
   })
 })
 
+describe("bad input", () => {
+  test("a replace whose second block is of the wrong family throws and changes nothing; a retry announces", () => {
+    const { core, c } = setup()
+    const good = { attributes: { origin: 0 as const }, prefixes: pfx("192.0.2.0/24") }
+    expect(() => core.replace(Peer.LOCAL, v4, [good, { attributes: { origin: 0 }, prefixes: pfx6("2001:db8::/32") }])).toThrow(RangeError)
+    expect(core.advertised(c, v4, key("192.0.2.0/24"))).toBeUndefined()
+    expect([...core.adjRibIn(Peer.LOCAL, v4)]).toEqual([])
+    expect(lines(core.replace(Peer.LOCAL, v4, [good]))).toContain(`peer ${c} ipv4-unicast > 192.0.2.0/24`)
+  })
+
+  test("announce, withdraw and applyUpdate check every block first: a wrong family or a too long prefix changes nothing", () => {
+    const { core, a } = setup()
+    core.announce(a, v4, pfx("192.0.2.0/24"), attrs())
+    // Read as IPv4, the IPv6 block's bytes would withdraw 32.1.13.184/32 and others: refused instead.
+    expect(() => core.withdraw(a, v4, pfx6("2001:db8::/32"))).toThrow(RangeError)
+    const long = { ...pfx("198.51.100.0/24"), lengths: Uint8Array.of(33) }
+    expect(() => core.announce(a, v4, long, attrs())).toThrow(RangeError)
+    // The IPv4 withdrawal would go first; the IPv6 MP_REACH_NLRI carrying an IPv4 block is refused before it.
+    const update = Update.make({
+      withdrawn: pfx("192.0.2.0/24"),
+      mpReach: { afi: 2, safi: 1, nextHop: ip("2001:db8::1"), nlri: pfx("203.0.113.0/24") }
+    })
+    expect(() => core.applyUpdate(a, update)).toThrow(RangeError)
+    expect(core.best(v4, key("192.0.2.0/24"))?.peer).toBe(a)
+    expect(core.memory().prefixes).toBe(1)
+  })
+
+  test("a batch whose own code throws after changes leaves them for the next operation's diff, not lost", () => {
+    const { core, c } = setup()
+    expect(() =>
+      core.batch(() => {
+        core.announce(Peer.LOCAL, v4, pfx("192.0.2.0/24"), { origin: 0 })
+        throw new Error("the caller's bug")
+      })
+    ).toThrow("the caller's bug")
+    const next = core.announce(Peer.LOCAL, v4, pfx("198.51.100.0/24"), { origin: 0 })
+    expect(lines(next)).toContain(`peer ${c} ipv4-unicast > 192.0.2.0/24`)
+    expect(lines(next)).toContain(`peer ${c} ipv4-unicast > 198.51.100.0/24`)
+    expect(core.advertised(c, v4, key("192.0.2.0/24"))).toBeDefined()
+  })
+})
+
 describe("peers", () => {
   test("peerUp announces the whole table to the new peer; peerDown without keepRoutes withdraws its routes", () => {
     const { core, a } = setup()

@@ -408,17 +408,32 @@ export class CoreImpl implements CoreApi.Core {
 
   // --- operations ------------------------------------------------------------------------------------------
 
+  /**
+   * Run an operation. Inputs are checked before anything changes, so a bad one throws and changes nothing. When
+   * `f` throws anyway (a batch's own code, or a bug) after changing the tables, the operation is left open rather
+   * than finalized into a diff nobody receives: the next operation finalizes it, and its diff has those changes.
+   */
   private run(f: () => void): Diff.Diff {
     this.depth++
     try {
       f()
-    } catch (e) {
+    } finally {
       this.depth--
-      if (this.depth === 0) this.finalize()
-      throw e
     }
-    this.depth--
     return this.depth === 0 ? this.finalize() : { locRib: [], adjRibOut: [], alerts: [] }
+  }
+
+  /** Throw a RangeError for a block that cannot go into `t`; called before the operation changes anything. */
+  private checkBlock(t: FamilyTable, b: Prefixes.Prefixes): void {
+    if (b.count === 0) return
+    if (b.afi !== Family.afiOf(t.family)) throw new RangeError(`AFI ${b.afi} prefixes given for ${Family.format(t.family)}`)
+    const w = t.prefixes.width
+    if (b.lengths.length < b.count || b.addresses.length < b.count * w || (b.pathIds !== undefined && b.pathIds.length < b.count)) {
+      throw new RangeError(`a block of ${b.count} ${Family.format(t.family)} prefixes with shorter arrays`)
+    }
+    const max = w * 8
+    const lengths = b.lengths
+    for (let i = 0; i < b.count; i++) if (lengths[i]! > max) throw new RangeError(`prefix length ${lengths[i]} in ${Family.format(t.family)}`)
   }
 
   batch = (f: () => void): Diff.Diff => this.run(f)
@@ -494,7 +509,6 @@ export class CoreImpl implements CoreApi.Core {
   private announceBlock(peer: PeerId, t: FamilyTable, prefixes: Prefixes.Prefixes, attributes: Attributes.Attributes): void {
     const s = this.peerState(peer)
     if (prefixes.count === 0) return
-    if (prefixes.afi !== Family.afiOf(t.family)) throw new RangeError(`AFI ${prefixes.afi} prefixes given for ${Family.format(t.family)}`)
     const set = this.interner.intern(attributes, 1)
     const inId = set.id
     this.release(inId) // the block's own reference, let go of at the end of the operation
@@ -592,16 +606,21 @@ export class CoreImpl implements CoreApi.Core {
 
   applyUpdate = (peer: PeerId, update: Message.Update): Diff.Diff =>
     this.run(() => {
+      this.peerState(peer)
       const v4 = this.tables[0]!
-      if (update.withdrawn.count > 0) this.withdrawBlock(peer, v4, update.withdrawn)
       const un = update.mpUnreach
-      if (un !== undefined && "count" in un.withdrawn) {
-        const t = this.table(Family.key(un.afi, un.safi))
-        if (t !== undefined) this.withdrawBlock(peer, t, un.withdrawn)
-      }
+      const unPrefixes = un !== undefined && "count" in un.withdrawn ? un.withdrawn : undefined
+      const unTable = un !== undefined ? this.table(Family.key(un.afi, un.safi)) : undefined
       const mp = update.mpReach
       const mpPrefixes = mp !== undefined && "count" in mp.nlri ? mp.nlri : undefined
       const mpTable = mp !== undefined ? this.table(Family.key(mp.afi, mp.safi)) : undefined
+      // Every block is checked before the first one changes anything.
+      this.checkBlock(v4, update.withdrawn)
+      this.checkBlock(v4, update.nlri)
+      if (unTable !== undefined && unPrefixes !== undefined) this.checkBlock(unTable, unPrefixes)
+      if (mpTable !== undefined && mpPrefixes !== undefined) this.checkBlock(mpTable, mpPrefixes)
+      if (update.withdrawn.count > 0) this.withdrawBlock(peer, v4, update.withdrawn)
+      if (unTable !== undefined && unPrefixes !== undefined) this.withdrawBlock(peer, unTable, unPrefixes)
       // RFC 7606 §2: treat-as-withdraw — the UPDATE's NLRI are withdrawn.
       if (update.treatAsWithdraw) {
         if (update.nlri.count > 0) this.withdrawBlock(peer, v4, update.nlri)
@@ -619,15 +638,26 @@ export class CoreImpl implements CoreApi.Core {
     })
 
   announce = (peer: PeerId, family: Family.FamilyKey, prefixes: Prefixes.Prefixes, attributes: Attributes.Attributes): Diff.Diff =>
-    this.run(() => this.announceBlock(peer, this.familyTable(family), prefixes, attributes))
+    this.run(() => {
+      const t = this.familyTable(family)
+      this.peerState(peer)
+      this.checkBlock(t, prefixes)
+      this.announceBlock(peer, t, prefixes, attributes)
+    })
 
   withdraw = (peer: PeerId, family: Family.FamilyKey, prefixes: Prefixes.Prefixes): Diff.Diff =>
-    this.run(() => this.withdrawBlock(peer, this.familyTable(family), prefixes))
+    this.run(() => {
+      const t = this.familyTable(family)
+      this.peerState(peer)
+      this.checkBlock(t, prefixes)
+      this.withdrawBlock(peer, t, prefixes)
+    })
 
   replace = (peer: PeerId, family: Family.FamilyKey, routes: ReadonlyArray<CoreApi.RouteInput>): Diff.Diff =>
     this.run(() => {
       const t = this.familyTable(family)
       this.peerState(peer)
+      for (const r of routes) this.checkBlock(t, r.prefixes)
       for (let p = t.qHead[peer]!; p !== -1; p = t.qNext[p]!) t.pFlags[p] = t.pFlags[p]! & ~Flag.Keep
       this.keepMode = true
       try {
