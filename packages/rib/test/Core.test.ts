@@ -252,6 +252,18 @@ describe("import", () => {
     expect(core.stats(p).families[0]).toMatchObject({ received: 2, accepted: 1, best: 1 })
   })
 
+  test("an import policy changed inside a batch is re-run, not served from the old policy's cached results", () => {
+    // No peer is up, so nothing was ever exported: the import cache must be forgotten on its own account.
+    const core = Core.make({ localAs: LOCAL_AS, routerId: 1 })
+    const config: Peer.PeerConfig = { address: ip("10.0.0.7"), asn: 65007, install: true }
+    const p = core.addPeer({ ...config, importPolicy: Policy.make([Policy.rule({}, Policy.setLocalPref(200))], "accept") })
+    core.batch(() => {
+      core.announce(p, v4, pfx("192.0.2.0/24"), attrs({}, [65007]))
+      core.configurePeer(p, { ...config, importPolicy: Policy.make([Policy.rule({}, Policy.setLocalPref(300))], "accept") })
+    })
+    expect(core.best(v4, key("192.0.2.0/24"))!.attributes.attributes.localPref).toBe(300)
+  })
+
   test("changing the import policy re-runs it over pre-policy Adj-RIB-In (no route refresh needed)", () => {
     const { core, c } = setup()
     const config: Peer.PeerConfig = { address: ip("10.0.0.7"), asn: 65007, install: true }

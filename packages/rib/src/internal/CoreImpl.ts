@@ -302,8 +302,10 @@ export class CoreImpl implements CoreApi.Core {
       next.routerId = old.routerId
       for (const [k, v] of old.warned) next.warned.set(k, v)
       this.peerStates[peer] = next
-      // Export results depend on the source peer too (eBGP or not): cached ones are stale for every target.
-      for (let q = 0; q < this.exportMemo.length; q++) this.forgetMemos(q)
+      // Import results were the old policy's; export results depend on the source peer too (eBGP or not):
+      // cached ones are stale for every target.
+      this.forgetImportMemo()
+      for (let q = 0; q < this.exportMemo.length; q++) this.forgetExportMemo(q)
       this.forceExport = true
       for (const t of this.tables) {
         for (let p = t.qHead[peer]!; p !== -1; p = t.qNext[p]!) {
@@ -365,10 +367,14 @@ export class CoreImpl implements CoreApi.Core {
     }
   }
 
-  /** Let go of memoised results that a configuration change made stale (each holds one reference). */
-  private forgetMemos(peer: PeerId): void {
+  /** Let go of memoised import results (each holds one reference). */
+  private forgetImportMemo(): void {
     for (const id of this.importMemo.values()) if (id >= 0) this.release(id)
     this.importMemo.clear()
+  }
+
+  /** Let go of memoised export results for one target (each holds one reference). */
+  private forgetExportMemo(peer: PeerId): void {
     const m = this.exportMemo[peer]
     if (m === undefined) return
     for (const id of m.values()) if (id >= 0) this.release(id)
@@ -1013,9 +1019,8 @@ export class CoreImpl implements CoreApi.Core {
 
   private cleanup(): void {
     // Memo references, then everything let go of during the operation.
-    for (let peer = 0; peer < this.exportMemo.length; peer++) this.forgetMemos(peer)
-    for (const id of this.importMemo.values()) if (id >= 0) this.release(id)
-    this.importMemo.clear()
+    this.forgetImportMemo()
+    for (let peer = 0; peer < this.exportMemo.length; peer++) this.forgetExportMemo(peer)
     const rel = this.pendingRelease
     for (let i = 0; i < rel.length; i++) this.interner.release(rel.data[i]!)
     rel.clear()
