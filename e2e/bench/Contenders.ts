@@ -115,7 +115,7 @@ export const advertise = (lab: Lab.Lab, who: Contender, n: number): Effect.Effec
       const what = `(A) ${who} advertising ${n}`
       if (who === "kbgp") {
         const sp = yield* SpeakerProcess.start(
-          lab,
+          SpeakerProcess.inLab(lab),
           {
             routerId: lab.kbgp.v4,
             localAs: Lab.KBGP_AS,
@@ -215,7 +215,7 @@ export const receive = (lab: Lab.Lab, who: Contender, feeder: Feeder): Effect.Ef
       }
       if (who === "kbgp") {
         const sp = yield* SpeakerProcess.start(
-          lab,
+          SpeakerProcess.inLab(lab),
           {
             routerId: lab.kbgp.v4,
             localAs: Lab.KBGP_AS,

@@ -1,27 +1,24 @@
 /**
  * `bun run speaker` on loopback in the root network namespace, for the
  * robustness scenarios (no namespace is needed: the daemon listens on
- * 127.0.0.1, peers come from other 127.0.0.0/8 addresses). It returns the same
- * record as the lab's `SpeakerProcess.start`, so that module's log, wait,
- * signal and status helpers work on it unchanged; only the start differs (no
- * `ip netns exec`). Closing the scope stops the daemon by PID.
+ * 127.0.0.1, peers come from other 127.0.0.0/8 addresses): `SpeakerProcess.start`
+ * without a namespace, in a directory of its own, so that module's log, wait,
+ * signal and status helpers work on it unchanged. Closing the scope stops the
+ * daemon by PID.
  */
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { type Duration, Effect, Option, type Scope } from "effect"
+import { type Duration, Effect, type Scope } from "effect"
 import type * as LabError from "../lab/LabError.js"
-import * as Poll from "../lab/Poll.js"
-import * as Process from "../lab/Process.js"
 import * as SpeakerProcess from "../lab/SpeakerProcess.js"
 
-const MAIN = path.join(import.meta.dir, "../../../apps/speaker/src/main.ts")
-
 export interface StartOptions {
-  /** Directory for the config and the log (default: a fresh one under the system temp directory). */
+  /** Directory for the config and the log (default: a fresh one under the system temp directory, removed afterwards). */
   readonly dir?: string
   readonly name?: string
+  /** `--log-level` (default info: the robustness cases read the status API, not debug lines). */
   readonly logLevel?: "debug" | "info" | "warning" | "error"
   readonly timeout?: Duration.DurationInput
 }
@@ -44,34 +41,13 @@ export const start = (
 ): Effect.Effect<SpeakerProcess.SpeakerProcess, LabError.LabError, Scope.Scope> =>
   Effect.gen(function* () {
     const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kbgp-robustness-"))
-    // Registered before the spawn, so it runs after the daemon is stopped. A directory given by the caller stays.
+    // Registered before the start, so it runs after the daemon is stopped. A directory given by the caller stays.
     if (opts.dir === undefined) yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-    const name = opts.name ?? "speaker"
-    const configFile = path.join(dir, `${name}.yaml`)
-    fs.writeFileSync(configFile, SpeakerProcess.render(config))
-    const logFile = path.join(dir, `${name}.log`)
-    const argv = [
-      process.execPath, MAIN, "run",
-      "--config", configFile,
-      "--status", "127.0.0.1:0",
-      "--log-level", opts.logLevel ?? "info",
-      "--no-watch"
-    ]
-    const child = yield* Process.spawn({ name, argv, logFile, stopGrace: "5 seconds" })
-    const sp0: SpeakerProcess.SpeakerProcess = { process: child, configFile, status: { host: "127.0.0.1", port: 0 } }
-    const url = yield* Poll.until(
-      Effect.zipRight(
-        Process.ensureRunning(child),
-        Effect.map(SpeakerProcess.lines(sp0), (ls) => {
-          const running = ls.some((l) => l.msg === "speaker running")
-          const status = ls.find((l) => l.msg === "status endpoint listening")
-          return running && typeof status?.url === "string" ? Option.some(status.url) : Option.none()
-        })
-      ),
-      { timeout: opts.timeout ?? "15 seconds", what: `${name}: "speaker running"`, interval: "50 millis" }
-    ).pipe(Effect.catchAll((e) => Effect.zipRight(Process.ensureRunning(child), Effect.fail(e))))
-    const { hostname, port } = new URL(url)
-    return { process: child, configFile, status: { host: hostname, port: Number(port) } }
+    return yield* SpeakerProcess.start({ dir }, config, {
+      logLevel: opts.logLevel ?? "info",
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {})
+    })
   })
 
 /** The resident set size of a process in KiB (`VmRSS` in /proc/PID/status), or undefined when it is gone. */

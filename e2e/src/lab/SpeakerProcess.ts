@@ -1,16 +1,17 @@
 /**
- * `bun run speaker` (apps/speaker) as a user runs it, started by the lab in its kbgp
- * namespace: a YAML config written from an object, the daemon spawned through
+ * `bun run speaker` (apps/speaker) as a user runs it, started in a directory and
+ * optionally a network namespace (the lab's kbgp namespace, or none for the
+ * loopback robustness scenarios): a YAML config written from an object, the daemon spawned through
  * `Process` (stopped by PID when the scope closes: SIGTERM, then SIGKILL), its JSON
  * log lines parsed, and a small client for its status endpoint.
  *
- *   const sp = yield* SpeakerProcess.start(lab, config)          // waits for "speaker running"
+ *   const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config)   // waits for "speaker running"
  *   yield* SpeakerProcess.waitFor(sp, SpeakerProcess.established(), { what: "Established" })
  *   yield* SpeakerProcess.reload(sp, { ...config, routes: [] })  // rewrite + SIGHUP, returns the reload's line
  *   const peers = yield* SpeakerProcess.peers(sp)                // GET /v1/peers
  *   yield* SpeakerProcess.signal(sp, "SIGKILL")
- *   const again = yield* SpeakerProcess.start(lab, config, { restarting: true })
- *   const table = yield* SpeakerProcess.cli(again, lab, "peers")             // the CLI, as a user runs it
+ *   const again = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config, { restarting: true })
+ *   const table = yield* SpeakerProcess.cli(again, "peers")      // the CLI, as a user runs it, in the daemon's namespace
  *
  * The config is the daemon's file format (docs/speaker.md) as a plain object; only the
  * fields the lab uses are typed, the daemon validates the rest.
@@ -83,12 +84,27 @@ export type LogLine = Readonly<Record<string, unknown>> & { readonly level: stri
 export interface SpeakerProcess {
   readonly process: Process.Process
   readonly configFile: string
-  /** The status endpoint (inside the kbgp namespace, which the test thread is in). */
+  /** The network namespace it runs in (`cli` runs there too); undefined: the test process's. */
+  readonly ns: string | undefined
+  /** The status endpoint (in the daemon's namespace, which the test thread is in too). */
   readonly status: { readonly host: string; readonly port: number }
 }
 
+/** Where a daemon runs. */
+export interface Site {
+  /** Directory for `<name>.yaml` and the log files. */
+  readonly dir: string
+  /** Network namespace to run it in (`ip netns exec`); absent: where the test process is. */
+  readonly ns?: string
+  /** Log files printed when a test fails (a lab's `logFiles`): each start adds its own. */
+  readonly logFiles?: Array<string>
+}
+
+/** The lab's kbgp side: its directory, its kbgp namespace, its failure dump. */
+export const inLab = (lab: Lab.Lab): Site => ({ dir: lab.dir, ns: lab.kbgpNs.name, logFiles: lab.logFiles })
+
 export interface StartOptions {
-  /** File stem in the lab directory (default "speaker": speaker.yaml, speaker.log, speaker.1.log, ...). */
+  /** File stem in the directory (default "speaker": speaker.yaml, and speaker.N.log with N counting every start in this process). */
   readonly name?: string
   /** `--restarting`: announce the graceful restart Restart State after a graceful stop. */
   readonly restarting?: boolean
@@ -125,23 +141,26 @@ const readLines = (p: Process.Process): Effect.Effect<Array<LogLine>> =>
 /** Every log line so far. */
 export const lines = (sp: SpeakerProcess): Effect.Effect<Array<LogLine>> => readLines(sp.process)
 
+/** The argv `argv` run in namespace `ns`, or as it is without one. */
+const inNs = (ns: string | undefined, argv: Array<string>): Array<string> => (ns === undefined ? argv : Shell.inNs(ns, argv))
+
 /**
- * Writes `config`, runs the daemon in the lab's kbgp namespace with a free status port,
- * and waits for "speaker running". Closing the scope stops it (SIGTERM, SIGKILL after 5 s)
+ * Writes `config` into `site.dir`, runs the daemon (in `site.ns` if given) with a free status
+ * port, and waits for "speaker running". Closing the scope stops it (SIGTERM, SIGKILL after 5 s)
  * if it still runs.
  */
 export const start = (
-  lab: Lab.Lab,
+  site: Site,
   config: Config,
   opts: StartOptions = {}
 ): Effect.Effect<SpeakerProcess, LabError.LabError, Scope.Scope> =>
   Effect.gen(function* () {
     const name = opts.name ?? "speaker"
-    const configFile = `${lab.dir}/${name}.yaml`
+    const configFile = `${site.dir}/${name}.yaml`
     yield* Effect.promise(() => Bun.write(configFile, render(config)))
-    const logFile = `${lab.dir}/${name}.${generation++}.log`
+    const logFile = `${site.dir}/${name}.${generation++}.log`
     // `ip netns exec` like BIRD, rather than relying on the test thread's setns: the namespace is explicit.
-    const argv = Shell.inNs(lab.kbgpNs.name, [
+    const argv = inNs(site.ns, [
       process.execPath, MAIN, "run",
       "--config", configFile,
       "--status", "127.0.0.1:0",
@@ -150,7 +169,7 @@ export const start = (
       ...(opts.watch ? [] : ["--no-watch"])
     ])
     const child = yield* Process.spawn({ name, argv, logFile, stopGrace: "5 seconds" })
-    lab.logFiles.push(logFile)
+    site.logFiles?.push(logFile)
     const url = yield* Poll.until(
       Effect.zipRight(
         Process.ensureRunning(child),
@@ -166,7 +185,7 @@ export const start = (
       Effect.catchAll((e) => Effect.zipRight(Process.ensureRunning(child), Effect.fail(e)))
     )
     const { hostname, port } = new URL(url)
-    return { process: child, configFile, status: { host: hostname, port: Number(port) } }
+    return { process: child, configFile, ns: site.ns, status: { host: hostname, port: Number(port) } }
   })
 
 export interface WaitOptions {
@@ -231,8 +250,8 @@ export const reload = (sp: SpeakerProcess, config: Config): Effect.Effect<LogLin
  * Runs a `bun run speaker` CLI command against this daemon in its namespace (e.g. `"peers"`,
  * `"routes", "--direction", "advertised", "-o", "json"`); `--status` is added. Returns the result.
  */
-export const cli = (sp: SpeakerProcess, lab: Lab.Lab, ...args: ReadonlyArray<string>): Effect.Effect<Shell.Result, LabError.LabError> =>
-  Shell.exec(Shell.inNs(lab.kbgpNs.name, [process.execPath, MAIN, ...args, "--status", `${sp.status.host}:${sp.status.port}`]))
+export const cli = (sp: SpeakerProcess, ...args: ReadonlyArray<string>): Effect.Effect<Shell.Result, LabError.LabError> =>
+  Shell.exec(inNs(sp.ns, [process.execPath, MAIN, ...args, "--status", `${sp.status.host}:${sp.status.port}`]))
 
 // ---------------------------------------------------------------------------
 // Status client. Raw HTTP/1.0 over node:net: its socket is opened by the JavaScript

@@ -38,7 +38,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         const plain: SpeakerProcess.RouteConfig = { prefix: "203.0.113.0/24", origin: "incomplete" }
         const doomed: SpeakerProcess.RouteConfig = { prefix: "198.51.100.128/25" }
         const config = Common.config(lab, { family: "ipv4" }, [full, plain, doomed])
-        const sp = yield* SpeakerProcess.start(lab, config)
+        const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config)
         yield* SpeakerProcess.waitFor(sp, SpeakerProcess.established(lab.bird.v4), { what: "Established with BIRD" })
 
         const table = yield* Common.birdTableExactly(bird, proto.name, [...full.prefixes!, plain.prefix!, doomed.prefix!])
@@ -89,10 +89,10 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         expect(logLines.filter((l) => l.msg === "session down" || l.msg.startsWith("NOTIFICATION"))).toEqual([])
 
         // The CLI a user runs shows the same: the session, and what was advertised with its attributes.
-        const peersTable = yield* SpeakerProcess.cli(sp, lab, "peers")
+        const peersTable = yield* SpeakerProcess.cli(sp, "peers")
         expect(peersTable.code).toBe(0)
         expect(peersTable.stdout).toMatch(new RegExp(`^bird\\s+${lab.bird.v4.replaceAll(".", "\\.")}\\s+${Lab.BIRD_AS}\\s+Established`, "m"))
-        const cliRoutes = yield* SpeakerProcess.cli(sp, lab, "routes", "--direction", "advertised", "-o", "json")
+        const cliRoutes = yield* SpeakerProcess.cli(sp, "routes", "--direction", "advertised", "-o", "json")
         expect(cliRoutes.code).toBe(0)
         const advertised = (JSON.parse(cliRoutes.stdout) as { routes: Array<SpeakerProcess.RouteJson> }).routes
         expect(advertised.map((r) => r.prefix).sort()).toEqual([...full.prefixes!, plain.prefix!, added.prefix!].sort())
@@ -117,7 +117,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         const preferred: SpeakerProcess.RouteConfig = { prefix: "198.51.100.10/32", localPref: 150, med: 3, asPathPrepend: 3 }
         const defaulted: SpeakerProcess.RouteConfig = { prefix: "198.51.100.11/32", largeCommunities: ["65001:1:1"] }
-        yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv4", internal: true }, [preferred, defaulted]))
+        yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv4", internal: true }, [preferred, defaulted]))
 
         const table = yield* Common.birdTableExactly(bird, proto.name, [preferred.prefix!, defaulted.prefix!])
         const a = table.get(preferred.prefix!)!.attributes

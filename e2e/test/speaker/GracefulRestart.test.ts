@@ -53,7 +53,7 @@ const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
     const proto = Lab.birdPeer(lab, { family: "ipv4" }) // BIRD is GR-aware by default: a helper
     const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]), `bird-${stop.toLowerCase()}`)
     const peer = { family: "ipv4", gracefulRestart: { restartTime: 30 } } as const
-    const sp = yield* SpeakerProcess.start(lab, Common.config(lab, peer, [...kept, dropped]))
+    const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, peer, [...kept, dropped]))
     yield* Common.birdTableExactly(bird, proto.name, [...keptPrefixes, dropped.prefix!])
     const negotiated = (yield* SpeakerProcess.peer(sp, "bird")).negotiated as { gracefulRestart?: unknown }
     expect(negotiated.gracefulRestart).toBeDefined()
@@ -79,7 +79,7 @@ const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
 
     // Back with --restarting: R bit in the OPEN, the table again, End-of-RIB; BIRD ends the restart.
     const doneBefore = yield* birdLogCount(bird, "Neighbor graceful restart done")
-    const again = yield* SpeakerProcess.start(lab, Common.config(lab, peer, kept), { restarting: true, name: "speaker-again" })
+    const again = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, peer, kept), { restarting: true, name: "speaker-again" })
     yield* SpeakerProcess.waitFor(again, (l) => l.msg === "End-of-RIB sent" && l.family === "ipv4-unicast", { what: "End-of-RIB sent" })
     yield* waitBirdLog(bird, "Neighbor graceful restart done", doneBefore)
     const table = yield* Common.birdTableExactly(bird, proto.name, keptPrefixes)
@@ -121,7 +121,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: graceful restart (${s
         const proto = { ...Lab.birdPeer(lab, { family: "ipv4", export: "all" }), gracefulRestart: true }
         const first = ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"]
         const bird = yield* Lab.startBird(lab, { ...Lab.birdConfig(lab, [proto]), statics: birdStatics(first) }, "bird-helper")
-        const sp = yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv4", gracefulRestart: true }, []))
+        const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv4", gracefulRestart: true }, []))
         yield* receivedWhen(sp, (rs) => rs.length === 3 && rs.every((r) => !r.stale), "3 fresh routes")
 
         yield* Process.signal(bird.process, "SIGKILL")
@@ -153,7 +153,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: graceful restart (${s
         // BIRD announces a 2 s restart time: how long a helper keeps its routes while it is away.
         const proto = { ...Lab.birdPeer(lab, { family: "ipv4", export: "all" }), gracefulRestart: true, options: ["graceful restart time 2"] }
         const bird = yield* Lab.startBird(lab, { ...Lab.birdConfig(lab, [proto]), statics: birdStatics(["10.1.0.0/16", "10.2.0.0/16"]) }, "bird-gone")
-        const sp = yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv4", gracefulRestart: true }, []))
+        const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv4", gracefulRestart: true }, []))
         yield* receivedWhen(sp, (rs) => rs.length === 2 && rs.every((r) => !r.stale), "2 fresh routes")
         const from = (yield* SpeakerProcess.lines(sp)).length
         yield* Process.signal(bird.process, "SIGKILL")
@@ -174,7 +174,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: graceful restart (${s
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]), "bird-nogr")
         const config = Common.config(lab, { family: "ipv4" }, kept)
         for (const [i, stop] of (["SIGTERM", "SIGKILL"] as const).entries()) {
-          const sp = yield* SpeakerProcess.start(lab, config, { name: `speaker-${i}` })
+          const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config, { name: `speaker-${i}` })
           yield* Common.birdTableExactly(bird, proto.name, keptPrefixes)
           expect((yield* SpeakerProcess.peer(sp, "bird")).negotiated).not.toHaveProperty("gracefulRestart")
           yield* SpeakerProcess.signal(sp, stop)

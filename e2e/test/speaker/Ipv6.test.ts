@@ -39,7 +39,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: IPv6 (${suite.skip ??
           { prefixes: ["2001:db8:100::10/128", "2001:db8:200::/48"], communities: ["65002:6"], med: 60 },
           { prefix: "2001:db8:300::/64", asPath: [65010], largeCommunities: ["65002:6:6"] }
         ]
-        const sp = yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv6" }, routes))
+        const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv6" }, routes))
         const table = yield* Common.birdTableExactly(bird, proto.name, ["2001:db8:100::10/128", "2001:db8:200::/48", "2001:db8:300::/64"])
         for (const [prefix, r] of table) {
           expect(r.attributes.get("BGP.next_hop")).toBe(lab.kbgp.v6)
@@ -62,7 +62,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: IPv6 (${suite.skip ??
         const proto = Lab.birdPeer(lab, { family: "ipv6", internal: true })
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]), "bird-ibgp")
         const routes: Array<SpeakerProcess.RouteConfig> = [{ prefix: "2001:db8:700::/48", localPref: 250, communities: ["65001:7"] }]
-        yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv6", internal: true }, routes))
+        yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv6", internal: true }, routes))
         const table = yield* Common.birdTableExactly(bird, proto.name, ["2001:db8:700::/48"])
         const a = table.get("2001:db8:700::/48")!.attributes
         expect(a.get("BGP.next_hop")).toBe(lab.kbgp.v6)
@@ -85,7 +85,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: IPv6 (${suite.skip ??
           { prefix: "2001:db8:500::/48", nextHop: lab.kbgp.v6, linkLocalNextHop: linkLocal },
           { prefix: "2001:db8:600::/48" } // beside them: global only
         ]
-        yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv6" }, routes))
+        yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv6" }, routes))
         const table = yield* Common.birdTableExactly(bird, proto.name, ["2001:db8:400::/48", "2001:db8:500::/48", "2001:db8:600::/48"])
         for (const prefix of ["2001:db8:400::/48", "2001:db8:500::/48"]) {
           const r = table.get(prefix)!

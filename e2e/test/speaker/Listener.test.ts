@@ -27,7 +27,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: listener (${suite.ski
         const p4 = Lab.birdPeer(lab, { family: "ipv4" })
         const stranger = Lab.birdPeer(lab, { family: "ipv6" }) // kbgp has no peer at 2001:db8::2
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [p4, stranger]))
-        const sp = yield* SpeakerProcess.start(lab, {
+        const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), {
           routerId: lab.kbgp.v4,
           localAs: Lab.KBGP_AS,
           listener: { address: "::", port: 179 },

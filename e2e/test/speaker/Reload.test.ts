@@ -31,7 +31,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: reloads (${suite.skip
         const peer6 = { ...Common.birdPeer(lab, { family: "ipv6" }), name: "bird6" }
         const routes: ReadonlyArray<SpeakerProcess.RouteConfig> = [{ prefix: "203.0.113.0/24" }, { prefix: "2001:db8:100::/48" }]
         const config: SpeakerProcess.Config = { routerId: lab.kbgp.v4, localAs: Lab.KBGP_AS, peers: [peer4, peer6], routes }
-        const sp = yield* SpeakerProcess.start(lab, config, { watch: true })
+        const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config, { watch: true })
         yield* Common.birdTableExactly(bird, p4.name, ["203.0.113.0/24"])
         yield* Common.birdTableExactly(bird, p6.name, ["2001:db8:100::/48"])
         const since4 = yield* Common.since(bird, p4.name)

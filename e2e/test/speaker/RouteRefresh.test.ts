@@ -42,7 +42,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: route refresh (${suit
         const lab = yield* LabSuite.CurrentLab
         const proto = Lab.birdPeer(lab, { family: "ipv4" })
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
-        const sp = yield* SpeakerProcess.start(lab, Common.config(lab, { family: "ipv4" }, routes))
+        const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv4" }, routes))
         const before = yield* Common.birdTableExactly(bird, proto.name, prefixes)
         const peerBefore = yield* SpeakerProcess.peer(sp, "bird")
         expect((peerBefore.negotiated as { enhancedRouteRefresh: boolean }).enhancedRouteRefresh).toBe(true)

@@ -64,7 +64,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: 10,000 routes (${suit
         // Two attribute sets, 5,000 prefixes each.
         const a = range(0, 5_000)
         const b = range(5_000, 10_000)
-        const sp = yield* SpeakerProcess.start(lab, config([{ prefixes: a, communities: ["65002:1"] }, { prefixes: b, med: 10 }]))
+        const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config([{ prefixes: a, communities: ["65002:1"] }, { prefixes: b, med: 10 }]))
         yield* waitExactly(bird, proto.name, new Set([...a, ...b]), "the first 10,000")
         expect(yield* Bird.birdc(bird, "show", "route", "protocol", proto.name, "count")).toContain("10000 of 10000 routes")
         const sinceBefore = yield* Common.since(bird, proto.name)
