@@ -55,6 +55,12 @@ export const line = (e: Speaker.SpeakerEvent): Line => {
       return ["info", `graceful restart: ${e.state}`, { peer: e.peer }]
     case "StaleRoutesSwept":
       return ["info", "stale routes removed", { peer: e.peer, family: e.family, count: e.count, why: e.why }]
+    case "RoutesNotSent":
+      return [
+        "warning",
+        `${e.prefixes.length} route(s) not sent: ${e.reason}`,
+        { peers: e.peers, updateGroup: e.updateGroup, family: e.family, prefixes: e.prefixes.length > 10 ? [...e.prefixes.slice(0, 10), "..."] : e.prefixes }
+      ]
     case "ConnectionRejected":
       return ["warning", "connection from an unknown address refused (Cease 6/5)", { remote: e.remote }]
     case "Applied":

@@ -356,6 +356,27 @@ routes:
     ])
   })
 
+  test("a policy's next hop must match the families of its IP version", () => {
+    expect(lines(`${base}policies:
+  p:
+    rules:
+      - set: { nextHop: "2001:db8::1" }
+      - match: { families: [ipv4-unicast, ipv6-unicast] }
+        set: { nextHop: 192.0.2.9 }
+      - match: { families: [ipv4-unicast] }
+        set: { nextHop: "2001:db8::1" }
+      - match: { families: [ipv6-unicast] }
+        set: { nextHop: "2001:db8::1" }
+      - match: { families: [ipv4-unicast] }
+        set: { nextHop: 192.0.2.9 }
+      - set: { nextHop: self }
+`)).toEqual([
+      "policies.p.rules[0].set.nextHop: 2001:db8::1 is an IPv6 next hop: it fits only ipv6-unicast routes; add `families: [ipv6-unicast]` to the rule's match",
+      "policies.p.rules[1].set.nextHop: 192.0.2.9 is an IPv4 next hop, but the rule also matches ipv6-unicast routes, which could not be sent with it; match only `families: [ipv4-unicast]` (and set the ipv6-unicast next hop in another rule)",
+      "policies.p.rules[2].set.nextHop: 2001:db8::1 is an IPv6 next hop, but the rule matches only ipv4-unicast routes, which could not be sent with it"
+    ])
+  })
+
   test("every problem is reported at once, in file order, with its line", () => {
     const ps = problems(`routerId: 0.0.0.0
 localAs: 65001

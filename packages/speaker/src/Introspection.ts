@@ -61,6 +61,12 @@ export interface FamilyCounters {
   readonly accepted: number
   /** In our Adj-RIB-Out for the peer (as last sent). */
   readonly advertised: number
+  /**
+   * Accepted by the export policy but not sent to the peer: a next hop of the
+   * wrong family (e.g. an IPv6 `SetNextHop` on IPv4 routes). Each is reported by
+   * a `RoutesNotSent` event and a warning.
+   */
+  readonly notSent: number
   /** Received routes kept as stale (graceful restart helper, or RFC 7313 refresh in progress). */
   readonly stale: number
 }

@@ -114,6 +114,20 @@ export type SpeakerEvent =
   | { readonly _tag: "GracefulRestartChanged"; readonly peer: string; readonly state: HelperState }
   /** Stale routes removed: End-of-RIB arrived, a timer ran out, the peer came back without forwarding state. */
   | { readonly _tag: "StaleRoutesSwept"; readonly peer: string; readonly family: FamilyName; readonly count: number; readonly why: SweepReason }
+  /**
+   * Routes the export policy accepted that are not sent to these peers (their
+   * update group): a next hop that does not fit the family (4 bytes for IPv4; 16
+   * or 32 for IPv6), or attributes that cannot be encoded. Reported when a peer
+   * joins the group and when routes become unsendable; the other routes go out.
+   */
+  | {
+      readonly _tag: "RoutesNotSent"
+      readonly peers: ReadonlyArray<string>
+      readonly updateGroup: number
+      readonly family: FamilyName
+      readonly prefixes: ReadonlyArray<string>
+      readonly reason: string
+    }
   /** An inbound connection from an unknown address got Cease 6/5 Connection Rejected. */
   | { readonly _tag: "ConnectionRejected"; readonly remote: string }
   | { readonly _tag: "Applied"; readonly result: ApplyResult }

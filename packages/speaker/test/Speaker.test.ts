@@ -113,7 +113,7 @@ describe("Speaker", () => {
         expect(p.messages.sent.open).toBe(1)
         expect(p.messages.received.open).toBe(1)
         expect(p.messages.sent.update).toBe(2) // the route and End-of-RIB
-        expect(p.families).toEqual([{ family: "ipv4-unicast", received: 0, accepted: 0, advertised: 1, stale: 0 }])
+        expect(p.families).toEqual([{ family: "ipv4-unicast", received: 0, accepted: 0, advertised: 1, notSent: 0, stale: 0 }])
         expect(p.updateGroup).toBeNumber()
         const byAddress = yield* s.speaker.peer("10.0.0.2")
         expect(byAddress.name).toBe("tor")

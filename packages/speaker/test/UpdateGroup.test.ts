@@ -229,4 +229,49 @@ describe("update groups", () => {
         expect(Text.formatAddress(r2.table.get("2001:db8::/48")!.nextHop!)).toBe("2001:db8::1")
       })
     ))
+
+  test("a route whose next hop does not fit its family, or that cannot be encoded, is reported and not sent; the others go out", () =>
+    run(
+      Effect.gen(function* () {
+        const net = yield* MemoryTransport.make()
+        const s = yield* speaker(net)
+        const v6 = Text.parseAddress("2001:db8::1")
+        if (v6._tag === "Left") throw v6.left
+        // An IPv6 next hop on IPv4 routes tagged 65000:9.
+        const policy = Policy.make([Policy.rule({ communities: [0xfde80009] }, Policy.setNextHop(v6.right.bytes))], "accept")
+        const peers = [peerConfig(1, { name: "one", exportPolicy: policy })]
+        // 1100 communities do not fit a 4096-byte UPDATE.
+        const huge = Array.from({ length: 1100 }, (_, i) => `65001:${i}`)
+        const routes = [
+          { prefix: "192.0.2.0/24", communities: ["65000:9"] },
+          { prefix: "198.51.100.0/24" },
+          { prefix: "203.0.113.0/24", communities: huge }
+        ]
+        yield* s.speaker.apply(desired(peers, routes))
+        const r = yield* router(net, { address: "10.0.1.1", asn: 65101, fsm: { capabilities: { extendedMessage: false } } })
+        yield* established(r)
+        yield* advance(60)
+        yield* until("End-of-RIB", () => r.endOfRibs() === 1)
+        expect([...r.table.keys()]).toEqual(["198.51.100.0/24"])
+        const notSent = () => s.events.flatMap((e) => (e._tag === "RoutesNotSent" ? [e] : []))
+        yield* until("reports", () => notSent().length === 2)
+        const [nh, big] = [...notSent()].sort((a, b) => a.reason.localeCompare(b.reason))
+        expect(nh).toMatchObject({ peers: ["one"], family: "ipv4-unicast", prefixes: ["192.0.2.0/24"] })
+        expect(nh!.reason).toBe("an IPv6 next hop (2001:db8::1) for ipv4-unicast routes")
+        expect(big).toMatchObject({ peers: ["one"], family: "ipv4-unicast", prefixes: ["203.0.113.0/24"] })
+        expect(big!.reason).toStartWith("cannot be encoded")
+        const status = (yield* s.speaker.peers)[0]!
+        expect(status.families[0]).toMatchObject({ advertised: 2, notSent: 1 })
+        const advertised = yield* s.speaker.routes({ peer: "one", direction: "advertised" })
+        expect(advertised.map((x) => x.prefix)).not.toContain("192.0.2.0/24")
+
+        // Later changes still go out, and a route that becomes unsendable is withdrawn and reported.
+        const later = [{ prefix: "192.0.2.0/24" }, { prefix: "198.51.100.0/24", communities: ["65000:9"] }]
+        yield* s.speaker.apply(desired(peers, later))
+        yield* advance(60)
+        yield* until("the change", () => r.table.has("192.0.2.0/24") && !r.table.has("198.51.100.0/24"))
+        yield* until("the new report", () => notSent().length === 3)
+        expect(notSent()[2]).toMatchObject({ peers: ["one"], prefixes: ["198.51.100.0/24"] })
+      })
+    ))
 })

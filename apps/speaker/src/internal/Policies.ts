@@ -98,12 +98,41 @@ const buildActions = (r: S.Rule): Array<Policy.Action> => {
   return actions
 }
 
+/**
+ * A next hop only fits routes of its IP version (the speaker sends IPv4 routes
+ * with a 4-byte NEXT_HOP; RFC 8950 is not negotiated for sending): a rule that
+ * sets one must match only families of that version, else the routes of the
+ * other version it matches would be refused at export.
+ */
+const checkNextHop = (r: S.Rule, at: Path, report: Report): void => {
+  const text = r.set?.nextHop
+  if (text === undefined || text === "self") return
+  const bytes = addressBytes(text)
+  if (bytes === undefined) return // reported by the schema
+  const own = bytes.length === 4 ? "ipv4-unicast" : "ipv6-unicast"
+  const other = bytes.length === 4 ? "ipv6-unicast" : "ipv4-unicast"
+  const version = bytes.length === 4 ? "IPv4" : "IPv6"
+  const families = r.match?.families
+  if (families !== undefined && families.includes(own) && !families.includes(other)) return
+  report(
+    [...at, "set", "nextHop"],
+    families === undefined || !families.includes(other)
+      ? `${text} is an ${version} next hop: it fits only ${own} routes; add \`families: [${own}]\` to the rule's match`
+      : families.includes(own)
+        ? `${text} is an ${version} next hop, but the rule also matches ${other} routes, which could not be sent with it; match only \`families: [${own}]\` (and set the ${other} next hop in another rule)`
+        : `${text} is an ${version} next hop, but the rule matches only ${other} routes, which could not be sent with it`
+  )
+}
+
 const build = (p: S.Policy, at: Path, peers: ReadonlyArray<PeerRef>, report: Report): Policy.Policy => ({
-  rules: (p.rules ?? []).map((r, i) => ({
-    ...(r.name !== undefined ? { name: r.name } : {}),
-    match: buildMatch(r.match, [...at, "rules", i, "match"], peers, report),
-    actions: buildActions(r)
-  })),
+  rules: (p.rules ?? []).map((r, i) => {
+    checkNextHop(r, [...at, "rules", i], report)
+    return {
+      ...(r.name !== undefined ? { name: r.name } : {}),
+      match: buildMatch(r.match, [...at, "rules", i, "match"], peers, report),
+      actions: buildActions(r)
+    }
+  }),
   defaultAction: p.default ?? "reject"
 })
 

@@ -33,8 +33,8 @@ export const torA: Introspection.PeerStatus = peerStatus({
     sent: { total: 15, open: 1, update: 5, notification: 1, keepalive: 8, routeRefresh: 0 }
   },
   families: [
-    { family: "ipv4-unicast", received: 2, accepted: 1, advertised: 3, stale: 0 },
-    { family: "ipv6-unicast", received: 1, accepted: 1, advertised: 1, stale: 0 }
+    { family: "ipv4-unicast", received: 2, accepted: 1, advertised: 3, notSent: 0, stale: 0 },
+    { family: "ipv6-unicast", received: 1, accepted: 1, advertised: 1, notSent: 0, stale: 0 }
   ],
   lastError: { at: 1_699_999_000_000, kind: "received", description: "Cease / Administrative Shutdown", code: 6, subcode: 2, shutdown: "maintenance" },
   updateGroup: 1
@@ -47,7 +47,7 @@ export const torB: Introspection.PeerStatus = peerStatus({
   passive: true,
   state: "Active",
   gracefulRestart: "restarting",
-  families: [{ family: "ipv6-unicast", received: 4, accepted: 0, advertised: 0, stale: 4 }]
+  families: [{ family: "ipv6-unicast", received: 4, accepted: 0, advertised: 0, notSent: 0, stale: 4 }]
 })
 
 export const received: ReadonlyArray<Introspection.RouteView> = [

@@ -146,16 +146,36 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
         )
       })
 
+    /** Routes a group does not send (wrong next hop family, cannot be encoded): an event and a warning each. */
+    const reportRefusals = (group: UpdateGroup<Peer>) =>
+      Effect.forEach(
+        group.takeRefusals(),
+        (r) => {
+          const peers = r.members.map((p) => p.settings.name)
+          const prefixes = r.prefixes.map(Keys.format)
+          const family = PeerModule.familyNameOf(r.family)
+          const shown = prefixes.slice(0, 5).join(", ") + (prefixes.length > 5 ? `, and ${prefixes.length - 5} more` : "")
+          return Effect.zipRight(
+            Effect.logWarning(
+              `update group ${group.id} (peers ${peers.join(", ")}): ${prefixes.length} ${family} route(s) not sent (${shown}): ${r.reason}`
+            ),
+            emit({ _tag: "RoutesNotSent", peers, updateGroup: group.id, family, prefixes, reason: r.reason })
+          )
+        },
+        { discard: true }
+      )
+
     /** Pack the group's pending changes and queue them for its peers. */
     const flushGroup = (group: UpdateGroup<Peer>) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         flushAt.delete(group.id)
-        if (groups.get(group.key) !== group) return
+        if (groups.get(group.key) !== group) return Effect.void
         for (const d of group.flush()) {
           const peer = d.member
           if (peer.current === undefined) continue
           Queue.unsafeOffer(peer.outbox, { session: peer.current, messages: d.messages, endOfRib: d.endOfRib })
         }
+        return reportRefusals(group)
       })
 
     const groupFor = (spec: Groups.Spec): UpdateGroup<Peer> => {
@@ -417,6 +437,7 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
                 ]
               : table
             yield* Queue.offer(peer.outbox, { session: n, messages, endOfRib: [] })
+            yield* reportRefusals(g)
             return
           }
           case RouteRefresh.Subtype.BeginningOfRouteRefresh:
@@ -941,6 +962,7 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
               received: s?.received ?? 0,
               accepted: s?.accepted ?? 0,
               advertised: inSync ? g.advertisedCount(f) : 0,
+              notSent: inSync ? g.unsendableCount(f) : 0,
               stale: s?.stale ?? 0
             }
           }),

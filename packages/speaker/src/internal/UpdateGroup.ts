@@ -15,8 +15,8 @@
  */
 import { Policy, Peer as RibPeer } from "@kbgp/rib"
 import type { AttrSet, Interner } from "@kbgp/rib"
-import { Family, Pack } from "@kbgp/wire"
-import type { Attributes, Context as WireContext, Family as FamilyTypes } from "@kbgp/wire"
+import { Family, Pack, Text } from "@kbgp/wire"
+import type { Attributes, Context as WireContext, Family as FamilyTypes, Prefixes } from "@kbgp/wire"
 import * as Keys from "./Keys.js"
 import * as LocalRoutes from "./LocalRoutes.js"
 
@@ -80,7 +80,37 @@ export interface Stats {
 
 export type Advertised = ReadonlyMap<FamilyKey, ReadonlyMap<Keys.PrefixKey, Interned>>
 
+/**
+ * Routes the export accepted that the group does not send, with the reason,
+ * for the peers it concerns: `members` (just joined, or the routes just became
+ * unsendable). The speaker turns each into an event and a warning.
+ */
+export interface Refusal<M> {
+  readonly members: ReadonlyArray<M>
+  readonly family: FamilyKey
+  readonly prefixes: ReadonlyArray<Keys.PrefixKey>
+  readonly reason: string
+}
+
+/**
+ * Why a next hop cannot go with routes of a family, or undefined when it can:
+ * IPv4 unicast takes a 4-byte NEXT_HOP (the speaker does not negotiate RFC 8950
+ * for sending), IPv6 a global address, optionally followed by a link-local one
+ * (RFC 2545 §3).
+ */
+export const nextHopIssue = (family: FamilyKey, nextHop: Uint8Array): string | undefined => {
+  const n = nextHop.length
+  if (family === Family.Ipv4Unicast ? n === 4 : n === 16 || n === 32) return undefined
+  const what = n === 4 ? "an IPv4" : n === 16 || n === 32 ? "an IPv6" : `a ${n}-byte`
+  return `${what} next hop (${Text.formatNextHop(nextHop)}) for ${Family.format(family)} routes`
+}
+
 const EMPTY_BYTES = new Uint8Array(0)
+
+/** An export the group cannot send (the memo keeps it so the check runs once per template and family). */
+class Unsendable {
+  constructor(readonly reason: string) {}
+}
 
 const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
   const out = new Uint8Array(a.length + b.length)
@@ -102,8 +132,13 @@ export class UpdateGroup<M> {
    * the IPv6 prefixes of a route entry, and the "self" next hop, a `families`
    * match and the next-hop check all depend on the family.
    */
-  private readonly memo = new Map<FamilyKey, Map<LocalRoutes.Template, Interned | null>>()
+  private readonly memo = new Map<FamilyKey, Map<LocalRoutes.Template, Interned | Unsendable | null>>()
   private readonly memoable: boolean
+  /** Prefixes the export accepted but the group does not send, with the reason. */
+  private readonly unsendable = new Map<FamilyKey, Map<Keys.PrefixKey, string>>()
+  /** Prefixes that became unsendable since the last flush (not reported yet). */
+  private readonly fresh = new Map<FamilyKey, Map<Keys.PrefixKey, string>>()
+  private refusals: Array<Refusal<M>> = []
   readonly members = new Set<M>()
   private readonly joiners = new Set<M>()
   private readonly movers = new Map<M, Advertised>()
@@ -158,7 +193,9 @@ export class UpdateGroup<M> {
     for (let i = this.spec.scopes.length - 1; i >= 0 && template === undefined; i--) {
       template = local.scopes.get(this.spec.scopes[i]!)?.get(family)?.get(key)
     }
-    const next = template === undefined ? undefined : this.exported(template, family, key)
+    const exported = template === undefined ? undefined : this.exported(template, family, key)
+    this.noteUnsendable(family, key, exported instanceof Unsendable ? exported.reason : undefined)
+    const next = exported instanceof Unsendable ? undefined : exported
     const current = table.get(key)
     if (current === next) {
       if (next !== undefined) this.interner.release(next.id)
@@ -176,23 +213,43 @@ export class UpdateGroup<M> {
     this.fullCache.delete(family)
   }
 
-  /** The interned export of a template for this group, with one reference for the caller; undefined when not sent. */
-  private exported(t: LocalRoutes.Template, family: FamilyKey, key: Keys.PrefixKey): Interned | undefined {
-    let memo: Map<LocalRoutes.Template, Interned | null> | undefined
+  private noteUnsendable(family: FamilyKey, key: Keys.PrefixKey, reason: string | undefined): void {
+    let all = this.unsendable.get(family)
+    let fresh = this.fresh.get(family)
+    if (reason === undefined) {
+      all?.delete(key)
+      fresh?.delete(key)
+      return
+    }
+    if (all === undefined) this.unsendable.set(family, (all = new Map()))
+    if (all.get(key) === reason) return
+    all.set(key, reason)
+    if (fresh === undefined) this.fresh.set(family, (fresh = new Map()))
+    fresh.set(key, reason)
+  }
+
+  /**
+   * The interned export of a template for this group, with one reference for
+   * the caller; undefined when the export policy does not send it, `Unsendable`
+   * when it would but the route cannot be sent.
+   */
+  private exported(t: LocalRoutes.Template, family: FamilyKey, key: Keys.PrefixKey): Interned | Unsendable | undefined {
+    let memo: Map<LocalRoutes.Template, Interned | Unsendable | null> | undefined
     if (this.memoable) {
       memo = this.memo.get(family)
       if (memo === undefined) this.memo.set(family, (memo = new Map()))
       const m = memo.get(t)
       if (m !== undefined) {
-        if (m === null) return undefined
+        if (m === null || m instanceof Unsendable) return m ?? undefined
         this.interner.retain(m.id)
         return m
       }
     }
     const attributes = this.attributes(t, family, key)
-    const set = attributes === undefined ? undefined : this.interner.intern(attributes, 1)
+    const issue = attributes?.nextHop === undefined ? undefined : nextHopIssue(family, attributes.nextHop)
+    const set = attributes === undefined ? undefined : issue !== undefined ? new Unsendable(issue) : this.interner.intern(attributes, 1)
     if (memo !== undefined) {
-      if (set !== undefined) this.interner.retain(set.id)
+      if (set !== undefined && !(set instanceof Unsendable)) this.interner.retain(set.id)
       memo.set(t, set ?? null)
     }
     return set
@@ -252,7 +309,7 @@ export class UpdateGroup<M> {
     for (const memo of this.memo.values()) {
       for (const [t, set] of memo) {
         if (local.templates.get(t.key) !== t) {
-          if (set !== null) this.interner.release(set.id)
+          if (set !== null && !(set instanceof Unsendable)) this.interner.release(set.id)
           memo.delete(t)
         }
       }
@@ -331,12 +388,27 @@ export class UpdateGroup<M> {
     for (const [set, b] of bySet) {
       const nextHop = set.attributes.nextHop
       const routes = nextHop === undefined ? { afi, safi, prefixes: b.done() } : { afi, safi, nextHop, prefixes: b.done() }
-      const messages = Pack.packUpdates(set.attributes, routes, this.spec.tx)
-      this.stats.encodes++
-      this.stats.encodedMessages += messages.length
+      // One attribute set that cannot be encoded (e.g. attributes over the message size) must not hold up the others.
+      const messages = this.pack(family, routes.prefixes, () => Pack.packUpdates(set.attributes, routes, this.spec.tx))
       for (const m of messages) out.push(m)
     }
     return out
+  }
+
+  /** Run one `Pack` call; a failure is reported for the prefixes (and the peers about to get them) instead of thrown. */
+  private pack(family: FamilyKey, prefixes: Prefixes.Prefixes, f: () => Array<Uint8Array>): Array<Uint8Array> {
+    let messages: Array<Uint8Array>
+    try {
+      messages = f()
+    } catch (e) {
+      const keys = Array.from({ length: prefixes.count }, (_, i) => Keys.ofPrefixes(prefixes, i))
+      const members = [...this.members, ...this.joiners, ...this.movers.keys()]
+      this.refusals.push({ members, family, prefixes: keys, reason: `cannot be encoded: ${e instanceof Error ? e.message : String(e)}` })
+      return []
+    }
+    this.stats.encodes++
+    this.stats.encodedMessages += messages.length
+    return messages
   }
 
   private withdraw(family: FamilyKey, keys: ReadonlyArray<Keys.PrefixKey>): Array<Uint8Array> {
@@ -344,10 +416,8 @@ export class UpdateGroup<M> {
     const afi = Family.afiOf(family)
     const b = new Keys.BlockBuilder(afi, keys.length)
     for (const k of keys) b.push(k)
-    const messages = Pack.packWithdrawals(afi, Family.safiOf(family), b.done(), this.spec.tx)
-    this.stats.encodes++
-    this.stats.encodedMessages += messages.length
-    return messages
+    const prefixes = b.done()
+    return this.pack(family, prefixes, () => Pack.packWithdrawals(afi, Family.safiOf(family), prefixes, this.spec.tx))
   }
 
   /** Messages taking a peer from `from` to the current tables (withdrawals first). */
@@ -398,6 +468,9 @@ export class UpdateGroup<M> {
       d.clear()
     }
     if (incremental.length > 0) for (const m of this.members) out.push({ member: m, messages: incremental, endOfRib: [] })
+    // Newcomers hear of every route they do not get; members only of the ones that just became unsendable.
+    const newcomers = [...this.joiners, ...this.movers.keys()]
+    if (newcomers.length > 0) this.refuse(newcomers, this.unsendable, this.fresh)
     if (this.joiners.size > 0) {
       const messages: Array<Uint8Array> = []
       for (const family of this.spec.families) for (const m of this.fullTable(family)) messages.push(m)
@@ -413,18 +486,55 @@ export class UpdateGroup<M> {
       this.members.add(m)
     }
     this.movers.clear()
+    this.refuse([...this.members], this.fresh)
+    this.fresh.clear()
     return out
+  }
+
+  /** Add refusals for `members`: the prefixes of `from` not in `except`, one per family and reason. */
+  private refuse(
+    members: ReadonlyArray<M>,
+    from: ReadonlyMap<FamilyKey, ReadonlyMap<Keys.PrefixKey, string>>,
+    except?: ReadonlyMap<FamilyKey, ReadonlyMap<Keys.PrefixKey, string>>
+  ): void {
+    if (members.length === 0) return
+    for (const [family, m] of from) {
+      const skip = except?.get(family)
+      const byReason = new Map<string, Array<Keys.PrefixKey>>()
+      for (const [k, reason] of m) {
+        if (skip?.has(k)) continue
+        let ks = byReason.get(reason)
+        if (ks === undefined) byReason.set(reason, (ks = []))
+        ks.push(k)
+      }
+      for (const [reason, prefixes] of byReason) this.refusals.push({ members, family, prefixes, reason })
+    }
+  }
+
+  /** Refusals collected by flushes (and full tables packed for route refresh) since the last call. */
+  takeRefusals(): Array<Refusal<M>> {
+    const out = this.refusals
+    this.refusals = []
+    return out
+  }
+
+  /** Prefixes of a family the export accepted but the group does not send. */
+  unsendableCount(family: FamilyKey): number {
+    return this.unsendable.get(family)?.size ?? 0
   }
 
   /** Drop every reference the group holds (it has no members left). */
   dispose(): void {
     for (const t of this.tables.values()) for (const s of t.values()) this.interner.release(s.id)
     for (const d of this.dirty.values()) for (const s of d.values()) if (s !== null) this.interner.release(s.id)
-    for (const memo of this.memo.values()) for (const s of memo.values()) if (s !== null) this.interner.release(s.id)
+    for (const memo of this.memo.values()) for (const s of memo.values()) if (s !== null && !(s instanceof Unsendable)) this.interner.release(s.id)
     this.tables.clear()
     this.dirty.clear()
     this.memo.clear()
     this.fullCache.clear()
+    this.unsendable.clear()
+    this.fresh.clear()
+    this.refusals = []
   }
 }
 
