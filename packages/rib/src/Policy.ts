@@ -2,8 +2,10 @@
  * Import and export policy as data. A policy is an ordered list of rules and a default
  * action. A rule whose `match` holds applies its actions in order; `Accept` or `Reject`
  * ends the evaluation (the first terminal action wins); a rule without one lets the
- * evaluation go on to the next rule with the modified attributes. When no terminal
- * action was met, `defaultAction` decides (modifications made on the way are kept).
+ * evaluation go on to the next rule with the modified attributes: later rules match
+ * against the route as earlier ones changed it (as in a BIRD filter, or an FRR route-map
+ * entry with `on-match next`). When no terminal action was met, `defaultAction` decides
+ * (modifications made on the way are kept).
  *
  * Matching is over one route: its family and prefix, its attributes, and the peer it
  * came from (for import: the sender; for export: the peer the best route was learned
@@ -324,19 +326,35 @@ export const applyAction = (a: Mutable<Attributes.Attributes>, action: Action, e
 
 /**
  * The rules that fire for a route, as the index of each matching rule in order, ending
- * with the terminal one if any, and the verdict. Actions depend only on this trace and
- * the attributes, so the RIB caches results by (attribute set, trace).
+ * with the terminal one if any, and the verdict. Each rule is matched against the
+ * attributes as the rules before it in the trace changed them, so the result is still a
+ * function of (attributes, trace, environment): the RIB caches results by (attribute set,
+ * trace) per peer and family.
  */
 export interface Trace {
   readonly rules: ReadonlyArray<number>
   readonly accept: boolean
 }
 
-export const trace = (policy: Policy, s: Subject): Trace => {
+/** True when the match reads the attributes (so changes made by earlier rules can decide it). */
+const readsAttributes = (m: Match): boolean => m.communities !== undefined || m.largeCommunities !== undefined || m.asPath !== undefined
+
+export const trace = (policy: Policy, s: Subject, env: Environment): Trace => {
   const rules: Array<number> = []
+  let current = s
+  // The actions of rules[0 .. applied) are in `current`; they are applied (to a copy) only when a later match
+  // reads the attributes. A rule in `rules` before the last has no terminal action: all its actions apply.
+  let applied = 0
   for (let i = 0; i < policy.rules.length; i++) {
     const r = policy.rules[i]!
-    if (!matches(r.match, s)) continue
+    if (applied < rules.length && readsAttributes(r.match)) {
+      let a: Mutable<Attributes.Attributes> | undefined
+      for (; applied < rules.length; applied++) {
+        for (const x of policy.rules[rules[applied]!]!.actions) applyAction((a ??= { ...current.attributes }), x, env)
+      }
+      if (a !== undefined) current = { ...s, attributes: a }
+    }
+    if (!matches(r.match, current)) continue
     rules.push(i)
     for (const a of r.actions) {
       if (a._tag === "Accept") return { rules, accept: true }
@@ -362,4 +380,4 @@ export const applyTrace = (policy: Policy, t: Trace, attributes: Attributes.Attr
 }
 
 /** Evaluate a policy for one route: reject, or accept with the (possibly modified) attributes. */
-export const evaluate = (policy: Policy, s: Subject, env: Environment): Result => applyTrace(policy, trace(policy, s), s.attributes, env)
+export const evaluate = (policy: Policy, s: Subject, env: Environment): Result => applyTrace(policy, trace(policy, s, env), s.attributes, env)

@@ -264,6 +264,35 @@ describe("import", () => {
     expect(core.best(v4, key("192.0.2.0/24"))!.attributes.attributes.localPref).toBe(300)
   })
 
+  test("import and export caches stay exact when a rule matches on what an earlier rule changed", () => {
+    const { core, c } = setup()
+    const tag = 0xfde80001
+    const p = core.addPeer({
+      address: ip("10.0.0.7"),
+      asn: 65007,
+      install: true,
+      importPolicy: Policy.make(
+        [Policy.rule({ prefixes: [Policy.prefix("10.0.0.0/8", { le: 32 })] }, Policy.addCommunities(tag)), Policy.rule({ communities: [tag] }, Policy.setLocalPref(300))],
+        "accept"
+      )
+    })
+    core.configurePeer(c, {
+      ...core.peerConfig(c)!,
+      exportPolicy: Policy.make(
+        [Policy.rule({ prefixes: [Policy.prefix("10.2.0.0/16")] }, Policy.removeCommunities(tag)), Policy.rule({ communities: [tag] }, Policy.reject)],
+        "accept"
+      )
+    })
+    // One attribute set for all three prefixes: only the ones in 10/8 are tagged, and only 10.2/16 is untagged again.
+    core.announce(p, v4, pfx("10.1.0.0/16", "10.2.0.0/16", "192.0.2.0/24"), attrs({}, [65007]))
+    expect(core.best(v4, key("10.1.0.0/16"))!.attributes.attributes.localPref).toBe(300)
+    expect(core.best(v4, key("10.2.0.0/16"))!.attributes.attributes.localPref).toBe(300)
+    expect(core.best(v4, key("192.0.2.0/24"))!.attributes.attributes.localPref).toBeUndefined()
+    expect(core.advertised(c, v4, key("10.1.0.0/16"))).toBeUndefined()
+    expect(core.advertised(c, v4, key("10.2.0.0/16"))?.attributes.communities).toBeUndefined()
+    expect(core.advertised(c, v4, key("192.0.2.0/24"))).toBeDefined()
+  })
+
   test("changing the import policy re-runs it over pre-policy Adj-RIB-In (no route refresh needed)", () => {
     const { core, c } = setup()
     const config: Peer.PeerConfig = { address: ip("10.0.0.7"), asn: 65007, install: true }

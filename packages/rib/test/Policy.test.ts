@@ -113,6 +113,23 @@ describe("policy evaluation", () => {
     expect(Policy.evaluate({ ...p, defaultAction: "reject" }, subject("10.0.0.0/8"), env).accept).toBe(false)
   })
 
+  test("a later rule matches the route as earlier rules changed it (communities, large communities, AS path)", () => {
+    const tagged = Policy.make([Policy.rule({}, Policy.addCommunities(0xfde80001)), Policy.rule({ communities: [0xfde80001] }, Policy.reject)], "accept")
+    expect(Policy.evaluate(tagged, subject("10.0.0.0/8"), env).accept).toBe(false)
+    const cleaned = Policy.make([Policy.rule({}, Policy.removeCommunities(1)), Policy.rule({ communities: [1] }, Policy.reject)], "accept")
+    expect(Policy.evaluate(cleaned, subject("10.0.0.0/8", attrs({ communities: Uint32Array.of(1) })), env).accept).toBe(true)
+    const large = Policy.make([Policy.rule({}, Policy.addLargeCommunities([1, 2, 3])), Policy.rule({ largeCommunities: [[1, 2, 3]] }, Policy.reject)], "accept")
+    expect(Policy.evaluate(large, subject("10.0.0.0/8"), env).accept).toBe(false)
+    // The prepend without an AS uses the environment's local AS, also while tracing.
+    const longer = Policy.make([
+      Policy.rule({}, Policy.prependAsPath(3)),
+      Policy.rule({ asPath: { minLength: 4, firstAs: 65000 } }, Policy.setMed(4), Policy.accept)
+    ])
+    const r = Policy.evaluate(longer, subject("10.0.0.0/8"), env)
+    expect(r).toMatchObject({ accept: true, attributes: { med: 4 } })
+    expect(Policy.trace(longer, subject("10.0.0.0/8"), env)).toEqual({ rules: [0, 1], accept: true })
+  })
+
   test("actions after a terminal action in the same rule do not run", () => {
     const p = Policy.make([Policy.rule({}, Policy.accept, Policy.setMed(1))])
     const r = Policy.evaluate(p, subject("10.0.0.0/8"), env)
@@ -188,8 +205,8 @@ describe("policy evaluation", () => {
       Policy.rule({ communities: [1] }, Policy.setMed(1)),
       Policy.rule({ prefixes: [Policy.prefix("10.0.0.0/8", { le: 32 })] }, Policy.accept)
     ])
-    expect(Policy.trace(p, subject("10.1.0.0/16", attrs({ communities: Uint32Array.of(1) })))).toEqual({ rules: [0, 1], accept: true })
-    expect(Policy.trace(p, subject("11.0.0.0/8"))).toEqual({ rules: [], accept: false })
+    expect(Policy.trace(p, subject("10.1.0.0/16", attrs({ communities: Uint32Array.of(1) })), env)).toEqual({ rules: [0, 1], accept: true })
+    expect(Policy.trace(p, subject("11.0.0.0/8"), env)).toEqual({ rules: [], accept: false })
     expect(Policy.readsPrefix(p.rules[1]!.match)).toBe(true)
   })
 })

@@ -37,6 +37,8 @@ interface PeerState {
   importPolicy: Policy.Policy | undefined
   importReadsPrefix: boolean
   exportPolicy: Policy.Policy | undefined
+  /** What policy actions know of the speaker, for IPv4 and IPv6 (the family's `nextHopSelf`). */
+  readonly envs: readonly [Policy.Environment, Policy.Environment]
   up: boolean
   session: PeerSession | undefined
   routerId: number
@@ -258,11 +260,21 @@ export class CoreImpl implements CoreApi.Core {
       importPolicy,
       importReadsPrefix: importPolicy?.rules.some((r) => Policy.readsPrefix(r.match)) ?? false,
       exportPolicy: effective(config.exportPolicy),
+      envs: [this.environment(config.nextHopSelf?.ipv4), this.environment(config.nextHopSelf?.ipv6)],
       up: false,
       session: undefined,
       routerId: id === LOCAL ? this.options.routerId : 0,
       warned: new Map()
     }
+  }
+
+  private environment(nextHopSelf: Uint8Array | undefined): Policy.Environment {
+    const localAs = this.options.localAs
+    return nextHopSelf === undefined ? { localAs } : { localAs, nextHopSelf }
+  }
+
+  private env(s: PeerState, t: FamilyTable): Policy.Environment {
+    return t.family === Family.Ipv4Unicast ? s.envs[0] : s.envs[1]
   }
 
   peerState(peer: PeerId): PeerState {
@@ -489,7 +501,8 @@ export class CoreImpl implements CoreApi.Core {
       return inId
     }
     const attributes = this.interner.get(inId)!.attributes
-    const tr = Policy.trace(policy, this.subject(s, t, pid, attributes))
+    const env = this.env(s, t)
+    const tr = Policy.trace(policy, this.subject(s, t, pid, attributes), env)
     if (!tr.accept) return -1
     if (tr.rules.length === 0) {
       this.interner.retain(inId)
@@ -498,18 +511,12 @@ export class CoreImpl implements CoreApi.Core {
     const key = `${s.id}:${t.family}:${inId}:${tr.rules.join(",")}`
     let id = this.importMemo.get(key)
     if (id === undefined) {
-      const env: Policy.Environment = { localAs: this.options.localAs, ...this.optionalNextHopSelf(s, t) }
       const r = Policy.applyTrace(policy, tr, attributes, env)
       id = r.accept ? this.interner.intern(r.attributes, 1).id : -1
       this.importMemo.set(key, id)
     }
     if (id >= 0) this.interner.retain(id)
     return id
-  }
-
-  private optionalNextHopSelf(s: PeerState, t: FamilyTable): { nextHopSelf?: Uint8Array } {
-    const nh = this.nextHopSelf(s, t)
-    return nh === undefined ? {} : { nextHopSelf: nh }
   }
 
   private announceBlock(peer: PeerId, t: FamilyTable, prefixes: Prefixes.Prefixes, attributes: Attributes.Attributes): void {
@@ -774,7 +781,7 @@ export class CoreImpl implements CoreApi.Core {
     const attrs = this.interner.get(attrId)!.attributes
     if (policy !== undefined) {
       subject = this.subject(src, t, pid, attrs)
-      tr = Policy.trace(policy, subject)
+      tr = Policy.trace(policy, subject, this.env(target, t))
       if (!tr.accept) return -1
       key = `${t.family}:${key}:${tr.rules.join(",")}`
     } else {
@@ -810,8 +817,7 @@ export class CoreImpl implements CoreApi.Core {
     let nextHopSet = false
     let out: Mutable<Attributes.Attributes> = a
     if (policy !== undefined && tr !== undefined) {
-      const env: Policy.Environment = self === undefined ? { localAs: this.options.localAs } : { localAs: this.options.localAs, nextHopSelf: self }
-      const r = Policy.applyTrace(policy, tr, a, env)
+      const r = Policy.applyTrace(policy, tr, a, this.env(target, t))
       if (!r.accept) return -1
       out = r.attributes === a ? a : { ...r.attributes }
       nextHopSet = r.nextHopSet
