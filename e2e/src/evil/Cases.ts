@@ -6,18 +6,18 @@
  * its prefix validly first, so "withdraw" is visible in its Adj-RIB-In.
  */
 import * as Craft from "./Craft.js"
+import type * as SpeakerProcess from "../lab/SpeakerProcess.js"
 import type { Case, CaseContext } from "./Scenario.js"
 
 const { attribute: attr, bytes, concat, u16, u32, Attr, AttrCode: T, WK, OT, ON, Flag, seq } = Craft
 
-const absent = (field: string) => (r: Record<string, unknown>) =>
+const absent = (field: keyof SpeakerProcess.RouteRow) => (r: SpeakerProcess.RouteRow) =>
   r[field] === undefined ? undefined : `${field} is ${JSON.stringify(r[field])}, expected it discarded`
 
 const withdraw = { kind: "withdraw" } as const
 
 /** An unknown attribute of the route as /v1/routes shows it (code, flags, value in hex). */
-const unknownAttr = (r: Record<string, unknown>, code: number) =>
-  (r.unknown as ReadonlyArray<{ code: number; flags: number; value: string }> | undefined)?.find((x) => x.code === code)
+const unknownAttr = (r: SpeakerProcess.RouteRow, code: number) => r.unknown?.find((x) => x.code === code)
 
 // ---------------------------------------------------------------------------
 // RFC 7606 (and the attribute RFCs it revises): one row per attribute and error.

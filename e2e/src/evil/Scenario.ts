@@ -63,7 +63,7 @@ export type Outcome =
   | {
       readonly kind: "keep"
       readonly what: string
-      readonly check?: (route: SpeakerProcess.RouteJson) => string | undefined
+      readonly check?: (route: SpeakerProcess.RouteRow) => string | undefined
     }
   /** Session reset: a NOTIFICATION with exactly this code, subcode and data, then the connection closes. */
   | {
@@ -340,7 +340,7 @@ export const runCase = async (env: Env, c: Case, index: number): Promise<Array<s
         const answer = peer.messages(evilMark).find((m) => m._tag === "Notification")
         if (answer !== undefined) problems.push(`the speaker answered a NOTIFICATION with one (RFC 4271 §6.4 forbids): ${peer.describe()}`)
         const p = await run(SpeakerProcess.peer(env.sp, evilName(index)))
-        const last = p.lastError as { kind?: string; code?: number; subcode?: number; shutdown?: string } | undefined
+        const last = p.lastError
         if (last?.kind !== "received" || last.code !== e.code || last.subcode !== e.subcode) {
           problems.push(`lastError ${JSON.stringify(last)}, expected received ${e.code}/${e.subcode}`)
         } else if (e.shutdown !== undefined && last.shutdown !== e.shutdown) {

@@ -17,6 +17,7 @@
  * fields the lab uses are typed, the daemon validates the rest.
  */
 import * as net from "node:net"
+import type { Introspection } from "@kbgp/speaker"
 import { type Duration, Effect, Option, type Scope } from "effect"
 import { stringify } from "yaml"
 import type * as Lab from "./Lab.js"
@@ -258,45 +259,16 @@ export const cli = (sp: SpeakerProcess, ...args: ReadonlyArray<string>): Effect.
 // thread, so inside the kbgp namespace; fetch's connections come from Bun's HTTP thread,
 // whose namespace is wherever it happened to start.
 
-/** `/v1/peers` entries (docs/speaker.md, "Status API"); the fields tests read are typed. */
-export interface PeerJson {
-  readonly name: string
-  readonly address: string
-  readonly state: string
-  readonly uptime: number | null
-  readonly establishedCount: number
-  readonly messages: {
-    readonly received: Readonly<Record<string, number>>
-    readonly sent: Readonly<Record<string, number>>
-  }
-  readonly families: ReadonlyArray<{
-    readonly family: string
-    readonly received: number
-    readonly accepted: number
-    readonly advertised: number
-    readonly stale: number
-  }>
-  readonly gracefulRestart: string
-  readonly [field: string]: unknown
-}
+/**
+ * One row of `/v1/routes`: the route and where it was seen. The daemon's `Status.RouteRow`
+ * (apps/speaker, which this package runs as a process rather than imports): `@kbgp/speaker`'s
+ * `RouteView` with the peer and the direction. (`/v1/peers` entries are `Introspection.PeerStatus`
+ * as they are; fields that are `undefined` there are absent from the JSON, which reads the same.)
+ */
+export type RouteRow = { readonly peer: string; readonly direction: Introspection.Direction } & Introspection.RouteView
 
-/** `/v1/routes` entries: every attribute in text form. */
-export interface RouteJson {
-  readonly peer: string
-  readonly direction: "received" | "advertised"
-  readonly family: string
-  readonly prefix: string
-  readonly nextHop: string
-  readonly stale: boolean
-  readonly [field: string]: unknown
-}
-
-export interface RoutesQuery {
-  readonly peer?: string
-  readonly direction?: "received" | "advertised"
-  readonly family?: string
-  readonly limit?: number
-}
+/** The query of `/v1/routes`: `RouteQuery`'s fields, each optional (no peer: every peer; no direction: both). */
+export type RoutesQuery = Partial<Introspection.RouteQuery>
 
 const decodeChunked = (body: Buffer): Buffer => {
   const parts: Array<Buffer> = []
@@ -342,20 +314,20 @@ export const get = (sp: SpeakerProcess, path: string): Effect.Effect<unknown, La
   })
 
 /** `/v1/peers`. */
-export const peers = (sp: SpeakerProcess): Effect.Effect<ReadonlyArray<PeerJson>, LabError.LabError> =>
-  Effect.map(get(sp, "/v1/peers"), (doc) => (doc as { peers: ReadonlyArray<PeerJson> }).peers)
+export const peers = (sp: SpeakerProcess): Effect.Effect<ReadonlyArray<Introspection.PeerStatus>, LabError.LabError> =>
+  Effect.map(get(sp, "/v1/peers"), (doc) => (doc as { peers: ReadonlyArray<Introspection.PeerStatus> }).peers)
 
 /** One peer from `/v1/peers`, by name or address. */
-export const peer = (sp: SpeakerProcess, name: string): Effect.Effect<PeerJson, LabError.LabError> =>
+export const peer = (sp: SpeakerProcess, name: string): Effect.Effect<Introspection.PeerStatus, LabError.LabError> =>
   Effect.flatMap(peers(sp), (ps) => {
     const p = ps.find((x) => x.name === name || x.address === name)
     return p !== undefined ? Effect.succeed(p) : Effect.fail(LabError.make("Command", `no peer ${name} in /v1/peers`))
   })
 
 /** `/v1/routes` with the given query. */
-export const routes = (sp: SpeakerProcess, query: RoutesQuery = {}): Effect.Effect<ReadonlyArray<RouteJson>, LabError.LabError> => {
+export const routes = (sp: SpeakerProcess, query: RoutesQuery = {}): Effect.Effect<ReadonlyArray<RouteRow>, LabError.LabError> => {
   const params = new URLSearchParams()
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v))
   const qs = params.size > 0 ? `?${params.toString()}` : ""
-  return Effect.map(get(sp, `/v1/routes${qs}`), (doc) => (doc as { routes: ReadonlyArray<RouteJson> }).routes)
+  return Effect.map(get(sp, `/v1/routes${qs}`), (doc) => (doc as { routes: ReadonlyArray<RouteRow> }).routes)
 }

@@ -80,7 +80,7 @@ describe("robustness flow", () => {
       ).catch(() => undefined)
       if (line === undefined) problems.push("no 'NOTIFICATION sent: 8/0' line in the daemon's log")
       const status = await Scenario.run(SpeakerProcess.peer(e.sp, Scenario.evilName(0)))
-      const last = status.lastError as { kind?: string; code?: number; subcode?: number } | undefined
+      const last = status.lastError
       if (last?.kind !== "sent" || last.code !== 8 || last.subcode !== 0) problems.push(`lastError ${JSON.stringify(last)}, expected sent 8/0`)
     } finally {
       peer.destroy()
@@ -121,7 +121,7 @@ describe("robustness flow", () => {
       await peer.send(flood, Craft.update({ attributes: ctx.base(), nlri: Craft.prefixes(ctx.followUp) }))
       if (!(await Scenario.waitRoute(e, 2, ctx.followUp, true, 30_000))) problems.push(`the UPDATE after the flood never reached the Adj-RIB-In`)
       const after = await Scenario.run(SpeakerProcess.peer(e.sp, Scenario.evilName(2)))
-      const counted = (after.messages.received.keepalive ?? 0) - (before.messages.received.keepalive ?? 0)
+      const counted = after.messages.received.keepalive - before.messages.received.keepalive
       if (counted < 100_000) problems.push(`the speaker counted ${counted} KEEPALIVEs of the 100,000`)
       if (after.state !== "Established" || after.establishedCount !== before.establishedCount) problems.push(`the session was reset: ${after.state}`)
       if (peer.closed || peer.messages().some((m) => m._tag === "Notification")) problems.push(`session ended: ${peer.describe()}`)
@@ -152,7 +152,7 @@ describe("robustness flow", () => {
       const received = status.families.find((f) => f.family === "ipv4-unicast")?.received ?? 0
       // 100,000 /32s from the burst, the case prefix and the follow-up.
       if (received !== 100_002) problems.push(`Adj-RIB-In holds ${received} routes, expected 100,002`)
-      if ((status.messages.received.update ?? 0) < 100_002) problems.push(`the speaker counted ${status.messages.received.update} UPDATEs`)
+      if (status.messages.received.update < 100_002) problems.push(`the speaker counted ${status.messages.received.update} UPDATEs`)
       if (peer.closed || peer.messages().some((m) => m._tag === "Notification")) problems.push(`session ended: ${peer.describe()}`)
       peak = rssMiB(e)
     } finally {

@@ -94,7 +94,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         expect(peersTable.stdout).toMatch(new RegExp(`^bird\\s+${lab.bird.v4.replaceAll(".", "\\.")}\\s+${Lab.BIRD_AS}\\s+Established`, "m"))
         const cliRoutes = yield* SpeakerProcess.cli(sp, "routes", "--direction", "advertised", "-o", "json")
         expect(cliRoutes.code).toBe(0)
-        const advertised = (JSON.parse(cliRoutes.stdout) as { routes: Array<SpeakerProcess.RouteJson> }).routes
+        const advertised = (JSON.parse(cliRoutes.stdout) as { routes: Array<SpeakerProcess.RouteRow> }).routes
         expect(advertised.map((r) => r.prefix).sort()).toEqual([...full.prefixes!, plain.prefix!, added.prefix!].sort())
         expect(advertised.find((r) => r.prefix === full.prefixes![0])).toMatchObject({
           nextHop: lab.kbgp.v4,

@@ -55,8 +55,7 @@ const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
     const peer = { family: "ipv4", gracefulRestart: { restartTime: 30 } } as const
     const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, peer, [...kept, dropped]))
     yield* Common.birdTableExactly(bird, proto.name, [...keptPrefixes, dropped.prefix!])
-    const negotiated = (yield* SpeakerProcess.peer(sp, "bird")).negotiated as { gracefulRestart?: unknown }
-    expect(negotiated.gracefulRestart).toBeDefined()
+    expect((yield* SpeakerProcess.peer(sp, "bird")).negotiated?.gracefulRestart).toBeDefined()
 
     // The stop: BIRD sees the connection close (no NOTIFICATION) and becomes the helper.
     const refusedBefore = yield* birdLogCount(bird, "Connection refused")
@@ -94,7 +93,7 @@ const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
 /** kbgp's received routes from BIRD (Adj-RIB-In), once `ok` holds for them. */
 const receivedWhen = (
   sp: SpeakerProcess.SpeakerProcess,
-  ok: (routes: ReadonlyArray<SpeakerProcess.RouteJson>) => boolean,
+  ok: (routes: ReadonlyArray<SpeakerProcess.RouteRow>) => boolean,
   what: string
 ) =>
   Poll.until(
@@ -102,7 +101,7 @@ const receivedWhen = (
     { what: `kbgp received from BIRD: ${what}`, timeout: "15 seconds", interval: "100 millis" }
   )
 
-const sortedPrefixes = (rs: ReadonlyArray<SpeakerProcess.RouteJson>) => rs.map((r) => r.prefix).sort()
+const sortedPrefixes = (rs: ReadonlyArray<SpeakerProcess.RouteRow>) => rs.map((r) => r.prefix).sort()
 
 /** BIRD's static routes, exported to kbgp when kbgp is the helper. */
 const birdStatics = (routes: ReadonlyArray<string>) => [{ name: "vips", afi: "ipv4" as const, routes: routes.map((prefix) => ({ prefix })) }]

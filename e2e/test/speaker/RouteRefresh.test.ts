@@ -45,7 +45,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: route refresh (${suit
         const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv4" }, routes))
         const before = yield* Common.birdTableExactly(bird, proto.name, prefixes)
         const peerBefore = yield* SpeakerProcess.peer(sp, "bird")
-        expect((peerBefore.negotiated as { enhancedRouteRefresh: boolean }).enhancedRouteRefresh).toBe(true)
+        expect(peerBefore.negotiated?.enhancedRouteRefresh).toBe(true)
         const importsBefore = yield* importUpdatesReceived(bird, proto.name)
         const sinceBefore = yield* Common.since(bird, proto.name)
         const from = (yield* SpeakerProcess.lines(sp)).length
@@ -63,7 +63,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: route refresh (${suit
           { what: "kbgp sent BoRR and EoRR", timeout: "10 seconds", interval: "100 millis" }
         )
         expect(peer.messages.received.routeRefresh).toBe(1)
-        expect(peer.messages.sent.update!).toBeGreaterThan(peerBefore.messages.sent.update!)
+        expect(peer.messages.sent.update).toBeGreaterThan(peerBefore.messages.sent.update)
 
         // A barrier: BIRD reads in order, so once it has a route announced after EoRR it has processed
         // EoRR too, and swept whatever the refresh had not re-sent. The table must be intact.
