@@ -169,6 +169,27 @@ describe("Speaker.apply", () => {
       })
     ))
 
+  test("two export policy changes within one coalescing window: the peer gets the difference from what it has, not a second table", () =>
+    run(
+      Effect.gen(function* () {
+        const routes = [{ prefix: "192.0.2.0/24" }, { prefix: "198.51.100.0/24", communities: ["65000:9"] }]
+        const { s, ra } = yield* setup(routes)
+        expect([...ra.table.keys()].sort()).toEqual(["192.0.2.0/24", "198.51.100.0/24"])
+        const before = updates(ra).length
+        // Both policies drop the route tagged 65000:9 and tag the others, each with its own community.
+        const dropTagged = (c: number) => Policy.make([Policy.rule({ communities: [0xfde80009] }, Policy.reject), Policy.rule({}, Policy.addCommunities(c))], "accept")
+        yield* s.speaker.apply(desired([{ ...peers[0]!, exportPolicy: dropTagged(0xfde80001) }, peers[1]!], routes))
+        yield* advance(10)
+        yield* s.speaker.apply(desired([{ ...peers[0]!, exportPolicy: dropTagged(0xfde80002) }, peers[1]!], routes))
+        yield* advance(60)
+        yield* until("withdrawn at a", () => ra.table.size === 1)
+        expect(Text.formatCommunities(ra.table.get("192.0.2.0/24")!.communities!)).toEqual(["65000:2"])
+        const delta = updates(ra).slice(before)
+        expect(ra.endOfRibs()).toBe(1)
+        expect(delta.flatMap((u) => Text.formatPrefixes(u.withdrawn))).toEqual(["198.51.100.0/24"])
+      })
+    ))
+
   test("an import policy change re-runs over the kept Adj-RIB-In without a reset", () =>
     run(
       Effect.gen(function* () {

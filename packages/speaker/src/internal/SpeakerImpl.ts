@@ -222,7 +222,8 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
         if (n === undefined || old === undefined) return
         const spec = specOf(peer, n)
         if (Groups.key(spec) === old.key) return
-        const snapshot = old.members.has(peer) ? old.snapshot() : undefined
+        // A peer still waiting to move into `old` has what it had before: only one that never joined starts afresh.
+        const snapshot = old.members.has(peer) ? old.snapshot() : old.pendingFrom(peer)
         old.leave(peer)
         const g = groupFor(spec)
         if (snapshot === undefined) g.join(peer)

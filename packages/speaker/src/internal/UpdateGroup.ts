@@ -326,6 +326,11 @@ export class UpdateGroup<M> {
     this.movers.set(member, advertised)
   }
 
+  /** What a member still waiting to move in had before (undefined for members in sync and joiners). */
+  pendingFrom(member: M): Advertised | undefined {
+    return this.movers.get(member)
+  }
+
   leave(member: M): void {
     this.members.delete(member)
     this.joiners.delete(member)
