@@ -57,7 +57,10 @@ export interface Core {
 
   // --- peers ---------------------------------------------------------------------------------------------
 
-  /** Register a peer. Its routes count from now on; it receives nothing until `peerUp`. */
+  /**
+   * Register a peer. Its routes count from now on; it receives nothing until `peerUp`. A policy in which
+   * `Policy.validate` finds a problem throws a RangeError naming the field (here and in `configurePeer`).
+   */
   readonly addPeer: (config: PeerConfig) => PeerId
   /**
    * Replace a peer's configuration. Import policy is re-run over its Adj-RIB-In (pre-policy is kept, so no

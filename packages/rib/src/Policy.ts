@@ -13,7 +13,7 @@
  * (AND); within a list field any element may match (OR).
  */
 import { Either } from "effect"
-import { AsPath, Text, type Attributes, type Family } from "@kbgp/wire"
+import { AsPath, Family, Text, type Attributes } from "@kbgp/wire"
 import type { PeerId } from "./Peer.js"
 
 /** RFC 8092 large community: global administrator, local data 1, local data 2. */
@@ -381,3 +381,132 @@ export const applyTrace = (policy: Policy, t: Trace, attributes: Attributes.Attr
 
 /** Evaluate a policy for one route: reject, or accept with the (possibly modified) attributes. */
 export const evaluate = (policy: Policy, s: Subject, env: Environment): Result => applyTrace(policy, trace(policy, s, env), s.attributes, env)
+
+// --- validation ------------------------------------------------------------------------------------------
+
+/** Something wrong in a policy: `path` is relative to the policy ("rules[2].actions[0].count"; "" for the whole). */
+export interface Problem {
+  readonly path: string
+  readonly message: string
+}
+
+const isInt = (n: unknown, min: number, max: number): n is number => typeof n === "number" && Number.isInteger(n) && n >= min && n <= max
+const U32 = 0xffffffff
+const isU32 = (n: unknown): n is number => isInt(n, 0, U32)
+const isBytes = (b: unknown, ...lengths: ReadonlyArray<number>): b is Uint8Array => b instanceof Uint8Array && lengths.includes(b.length)
+
+type Report = (path: string, message: string) => void
+
+const checkList = <A>(xs: unknown, at: string, report: Report, each: (x: A, at: string) => void): void => {
+  if (!Array.isArray(xs)) return report(at, "expected a list")
+  xs.forEach((x, i) => each(x as A, `${at}[${i}]`))
+}
+
+const checkU32s = (xs: unknown, at: string, report: Report, what: string): void =>
+  checkList<unknown>(xs, at, report, (x, p) => {
+    if (!isU32(x)) report(p, `expected ${what} (0 to 4294967295)`)
+  })
+
+const checkLarge = (xs: unknown, at: string, report: Report): void =>
+  checkList<unknown>(xs, at, report, (x, p) => {
+    if (!Array.isArray(x) || x.length !== 3 || !x.every(isU32)) report(p, "expected a large community: three numbers 0 to 4294967295 (RFC 8092)")
+  })
+
+const checkRange = (r: PrefixRange, at: string, report: Report): void => {
+  if (typeof r !== "object" || r === null) return report(at, "expected a prefix range { address, length, ge?, le? }")
+  if (!isBytes(r.address, 4, 16)) return report(`${at}.address`, "expected 4 (IPv4) or 16 (IPv6) address bytes")
+  const max = r.address.length * 8
+  if (!isInt(r.length, 0, max)) return report(`${at}.length`, `expected a prefix length 0 to ${max}`)
+  const full = r.length >>> 3
+  const rem = r.length & 7
+  if ((rem !== 0 && (r.address[full]! & (0xff >>> rem)) !== 0) || r.address.subarray(full + (rem === 0 ? 0 : 1)).some((b) => b !== 0)) {
+    return report(`${at}.address`, `expected host bits clear past /${r.length}`)
+  }
+  if (r.ge !== undefined && !isInt(r.ge, r.length, max)) return report(`${at}.ge`, `expected a length ${r.length} to ${max}`)
+  if (r.le !== undefined && !isInt(r.le, r.ge ?? r.length, max)) return report(`${at}.le`, `expected a length ${r.ge ?? r.length} to ${max} (at least ge)`)
+}
+
+const checkMatch = (m: Match, at: string, report: Report): void => {
+  if (typeof m !== "object" || m === null) return report(at, "expected a match ({} matches every route)")
+  if (m.families !== undefined) {
+    checkList<unknown>(m.families, `${at}.families`, report, (f, p) => {
+      if (f !== Family.Ipv4Unicast && f !== Family.Ipv6Unicast) report(p, "expected a family kept by the RIB (IPv4 or IPv6 unicast)")
+    })
+  }
+  if (m.prefixes !== undefined) checkList<PrefixRange>(m.prefixes, `${at}.prefixes`, report, (r, p) => checkRange(r, p, report))
+  if (m.communities !== undefined) checkU32s(m.communities, `${at}.communities`, report, "a community")
+  if (m.largeCommunities !== undefined) checkLarge(m.largeCommunities, `${at}.largeCommunities`, report)
+  const ap = m.asPath
+  if (ap !== undefined) {
+    if (typeof ap !== "object" || ap === null) report(`${at}.asPath`, "expected an AS path match")
+    else {
+      for (const k of ["contains", "firstAs", "originAs"] as const) {
+        if (ap[k] !== undefined && !isU32(ap[k])) report(`${at}.asPath.${k}`, "expected an AS number (0 to 4294967295)")
+      }
+      for (const k of ["minLength", "maxLength"] as const) {
+        if (ap[k] !== undefined && !isU32(ap[k])) report(`${at}.asPath.${k}`, "expected a path length (0 and more)")
+      }
+      if (isU32(ap.minLength) && isU32(ap.maxLength) && ap.minLength > ap.maxLength) report(`${at}.asPath.maxLength`, "expected at least minLength")
+    }
+  }
+  if (m.peerAddresses !== undefined) {
+    checkList<unknown>(m.peerAddresses, `${at}.peerAddresses`, report, (a, p) => {
+      if (!isBytes(a, 4, 16)) report(p, "expected 4 (IPv4) or 16 (IPv6) address bytes")
+    })
+  }
+  if (m.peerAsns !== undefined) checkU32s(m.peerAsns, `${at}.peerAsns`, report, "an AS number")
+  if (m.local !== undefined && typeof m.local !== "boolean") report(`${at}.local`, "expected true or false")
+}
+
+const checkAction = (a: Action, at: string, report: Report): void => {
+  if (typeof a !== "object" || a === null) return report(at, "expected an action")
+  switch (a._tag) {
+    case "Accept":
+    case "Reject":
+    case "NextHopSelf":
+      return
+    case "SetLocalPref":
+    case "SetMed":
+      if (!isU32(a.value)) report(`${at}.value`, "expected 0 to 4294967295")
+      return
+    case "AddCommunities":
+    case "RemoveCommunities":
+    case "SetCommunities":
+      return checkU32s(a.values, `${at}.values`, report, "a community")
+    case "AddLargeCommunities":
+    case "RemoveLargeCommunities":
+    case "SetLargeCommunities":
+      return checkLarge(a.values, `${at}.values`, report)
+    case "PrependAsPath":
+      // One AS_SEQUENCE holds at most 255 AS numbers (RFC 4271 §4.3); more only makes the path useless.
+      if (!isInt(a.count, 1, 255)) report(`${at}.count`, "expected a count 1 to 255")
+      // RFC 7607 §2: AS 0 must not appear in an AS_PATH (receivers treat it as malformed).
+      if (a.asn !== undefined && !isInt(a.asn, 1, U32)) report(`${at}.asn`, "expected an AS number 1 to 4294967295")
+      return
+    case "SetNextHop":
+      if (!isBytes(a.nextHop, 4, 16, 32)) report(`${at}.nextHop`, "expected 4 (IPv4), 16 or 32 (IPv6 global + link-local) bytes")
+      return
+    default:
+      report(`${at}._tag`, "expected a known action")
+  }
+}
+
+/**
+ * Check a policy that came from outside as data (a desired state, a file): every value in range, every
+ * prefix range able to match. Returns the problems found, none for a valid policy; evaluating an invalid
+ * one may throw (a prepend count of 2^32) or silently wrap (a MED of -1 is sent as 4294967295).
+ */
+export const validate = (policy: Policy): ReadonlyArray<Problem> => {
+  const out: Array<Problem> = []
+  const report: Report = (path, message) => {
+    out.push({ path, message })
+  }
+  if (typeof policy !== "object" || policy === null) return [{ path: "", message: "expected a policy { rules, defaultAction }" }]
+  if (policy.defaultAction !== "accept" && policy.defaultAction !== "reject") report("defaultAction", 'expected "accept" or "reject"')
+  checkList<Rule>(policy.rules, "rules", report, (r, at) => {
+    if (typeof r !== "object" || r === null) return report(at, "expected a rule { match, actions }")
+    checkMatch(r.match, `${at}.match`, report)
+    checkList<Action>(r.actions, `${at}.actions`, report, (a, p) => checkAction(a, p, report))
+  })
+  return out
+}

@@ -518,6 +518,19 @@ describe("bad input", () => {
   })
 })
 
+describe("peer configuration", () => {
+  test("addPeer and configurePeer refuse a policy evaluation would choke on, naming the field, and change nothing", () => {
+    const { core, a, c } = setup()
+    core.announce(a, v4, pfx("192.0.2.0/24"), attrs())
+    const bad = Policy.make([Policy.rule({}), Policy.rule({}, Policy.prependAsPath(2 ** 32))], "accept")
+    expect(() => core.addPeer({ address: ip("10.0.0.9"), asn: 65009, importPolicy: bad })).toThrow("importPolicy.rules[1].actions[0].count")
+    expect(() => core.configurePeer(c, { ...core.peerConfig(c)!, exportPolicy: bad })).toThrow("exportPolicy.rules[1].actions[0].count")
+    expect(core.peers()).toEqual([0, 1, 2, 3, 4])
+    expect(core.peerConfig(c)!.exportPolicy).toBeUndefined()
+    expect(asns(core.advertised(c, v4, key("192.0.2.0/24"))?.attributes)).toEqual([LOCAL_AS, 65001])
+  })
+})
+
 describe("peers", () => {
   test("peerUp announces the whole table to the new peer; peerDown without keepRoutes withdraws its routes", () => {
     const { core, a } = setup()

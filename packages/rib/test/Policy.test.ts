@@ -210,3 +210,50 @@ describe("policy evaluation", () => {
     expect(Policy.readsPrefix(p.rules[1]!.match)).toBe(true)
   })
 })
+
+describe("policy validation", () => {
+  const problems = (p: Policy.Policy) => Policy.validate(p).map((x) => x.path)
+  const one = (...actions: ReadonlyArray<Policy.Action>) => Policy.make([Policy.rule({}, ...actions)])
+
+  test("a valid policy has no problems", () => {
+    const p = Policy.make([
+      Policy.rule(
+        { prefixes: [Policy.prefix("10.0.0.0/8", { ge: 16, le: 24 })], communities: [0xfde80001], largeCommunities: [[65000, 1, 2]], asPath: { minLength: 1, maxLength: 3 } },
+        Policy.setLocalPref(4294967295),
+        Policy.setMed(0),
+        Policy.prependAsPath(255, 4200000000),
+        Policy.setNextHop(new Uint8Array(32)),
+        Policy.accept
+      )
+    ])
+    expect(Policy.validate(p)).toEqual([])
+    expect(Policy.validate(Policy.acceptAll)).toEqual([])
+  })
+
+  test("invalid values name their field, relative to the policy", () => {
+    expect(problems(one(Policy.setMed(-1)))).toEqual(["rules[0].actions[0].value"])
+    expect(problems(one(Policy.setLocalPref(2 ** 32)))).toEqual(["rules[0].actions[0].value"])
+    expect(problems(Policy.make([Policy.rule({}), Policy.rule({}, Policy.accept, Policy.prependAsPath(2 ** 32))]))).toEqual(["rules[1].actions[1].count"])
+    expect(problems(one(Policy.prependAsPath(0)))).toEqual(["rules[0].actions[0].count"])
+    expect(problems(one(Policy.prependAsPath(2, 0)))).toEqual(["rules[0].actions[0].asn"])
+    expect(problems(one(Policy.setNextHop(new Uint8Array(5))))).toEqual(["rules[0].actions[0].nextHop"])
+    expect(problems(one(Policy.addCommunities(1, 1.5)))).toEqual(["rules[0].actions[0].values[1]"])
+    expect(problems(one(Policy.setLargeCommunities([1, 2, -3])))).toEqual(["rules[0].actions[0].values[0]"])
+    expect(problems(one({ _tag: "Nope" } as unknown as Policy.Action))).toEqual(["rules[0].actions[0]._tag"])
+    expect(problems({ rules: [], defaultAction: "maybe" as "accept" })).toEqual(["defaultAction"])
+  })
+
+  test("matches: prefix ranges that cannot match, bad AS numbers, addresses, families", () => {
+    const m = (match: Policy.Match) => problems(Policy.make([Policy.rule(match, Policy.accept)]))
+    const base = { address: Uint8Array.of(10, 0, 0, 0), length: 8 }
+    expect(m({ prefixes: [base, { ...base, ge: 4 }] })).toEqual(["rules[0].match.prefixes[1].ge"])
+    expect(m({ prefixes: [{ ...base, ge: 24, le: 16 }] })).toEqual(["rules[0].match.prefixes[0].le"])
+    expect(m({ prefixes: [{ ...base, le: 33 }] })).toEqual(["rules[0].match.prefixes[0].le"])
+    expect(m({ prefixes: [{ ...base, length: 33 }] })).toEqual(["rules[0].match.prefixes[0].length"])
+    expect(m({ prefixes: [{ address: Uint8Array.of(10, 1, 0, 0), length: 8 }] })).toEqual(["rules[0].match.prefixes[0].address"])
+    expect(m({ prefixes: [{ address: Uint8Array.of(10, 0, 0), length: 8 }] })).toEqual(["rules[0].match.prefixes[0].address"])
+    expect(m({ asPath: { contains: -1, minLength: 3, maxLength: 2 } })).toEqual(["rules[0].match.asPath.contains", "rules[0].match.asPath.maxLength"])
+    expect(m({ peerAsns: [65000, 2 ** 32], peerAddresses: [new Uint8Array(6)] })).toEqual(["rules[0].match.peerAddresses[0]", "rules[0].match.peerAsns[1]"])
+    expect(m({ families: [v4, 12345], communities: [NaN] })).toEqual(["rules[0].match.families[1]", "rules[0].match.communities[0]"])
+  })
+})

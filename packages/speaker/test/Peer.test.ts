@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { MemoryTransport } from "@kbgp/fsm"
 import { Effect } from "effect"
+import { Policy } from "@kbgp/rib"
 import { Family, Notification, RouteRefresh, Text } from "@kbgp/wire"
 import * as Peer from "../src/internal/Peer.js"
 import { SpeakerError } from "../src/SpeakerError.js"
@@ -199,6 +200,37 @@ describe("peer settings", () => {
     expect(bad({ address: "192.0.2.1", asn: 1, gracefulRestart: { restartTime: 5000 } })).toBe("peers[3].gracefulRestart.restartTime")
     expect(bad({ address: "192.0.2.1", asn: 1, md5Password: "x".repeat(81) })).toBe("peers[3].md5Password")
     expect(bad({ address: "192.0.2.1", asn: 1, maxPrefix: [{ limit: 0 }] })).toBe("peers[3].maxPrefix[0].limit")
+  })
+
+  test("invalid policy values name their field, and apply fails with a Config error instead of dying", () => {
+    const bad = (c: Parameters<typeof Peer.settings>[0]) => {
+      const s = Peer.settings(c, "peers[0]")
+      return s instanceof SpeakerError ? s.path : "accepted"
+    }
+    const prepend = Policy.make([Policy.rule({}), Policy.rule({}), Policy.rule({}, Policy.prependAsPath(2 ** 32))], "accept")
+    expect(bad({ address: "192.0.2.1", asn: 1, exportPolicy: prepend })).toBe("peers[0].exportPolicy.rules[2].actions[0].count")
+    expect(bad({ address: "192.0.2.1", asn: 1, importPolicy: Policy.make([Policy.rule({}, Policy.setMed(-1))]) })).toBe(
+      "peers[0].importPolicy.rules[0].actions[0].value"
+    )
+    expect(bad({ address: "192.0.2.1", asn: 1, importPolicy: Policy.make([Policy.rule({}, Policy.setNextHop(new Uint8Array(3)))]) })).toBe(
+      "peers[0].importPolicy.rules[0].actions[0].nextHop"
+    )
+    expect(bad({ address: "192.0.2.1", asn: 1, exportPolicy: Policy.make([Policy.rule({}, Policy.prependAsPath(3))]) })).toBe("accepted")
+    return run(
+      Effect.gen(function* () {
+        const net = yield* MemoryTransport.make()
+        const s = yield* speaker(net)
+        const routes = [{ prefix: "192.0.2.0/24" }]
+        yield* s.speaker.apply(desired([{ address: "10.0.1.1", asn: 65101, passive: true }], routes))
+        const r = yield* router(net, { address: "10.0.1.1", asn: 65101 })
+        yield* established(r)
+        yield* advance(200)
+        const e = yield* Effect.flip(s.speaker.apply(desired([{ address: "10.0.1.1", asn: 65101, passive: true, exportPolicy: prepend }], routes)))
+        expect([e.reason, e.path]).toEqual(["Config", "peers[0].exportPolicy.rules[2].actions[0].count"])
+        // The running peer kept its session and its routes.
+        expect((yield* s.speaker.peer("10.0.1.1")).state).toBe("Established")
+      })
+    )
   })
 
   test("sendHoldTime reaches the FSM and must exceed the hold time (RFC 9687 §3)", () => {

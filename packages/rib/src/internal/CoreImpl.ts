@@ -297,7 +297,17 @@ export class CoreImpl implements CoreApi.Core {
     return out
   }
 
+  /** Throw a RangeError naming the field of a policy that evaluation would choke on or get wrong. */
+  private checkConfig(config: PeerConfig): void {
+    for (const field of ["importPolicy", "exportPolicy"] as const) {
+      const policy = config[field]
+      const problem = policy === undefined ? undefined : Policy.validate(policy)[0]
+      if (problem !== undefined) throw new RangeError(`${field}${problem.path === "" ? "" : "."}${problem.path}: ${problem.message}`)
+    }
+  }
+
   addPeer = (config: PeerConfig): PeerId => {
+    this.checkConfig(config)
     const id = this.peerStates.length
     if (id > 0xffff) throw new RangeError("too many peers")
     this.peerStates.push(this.newState(id, config))
@@ -308,6 +318,7 @@ export class CoreImpl implements CoreApi.Core {
   configurePeer = (peer: PeerId, config: PeerConfig): Diff.Diff =>
     this.run(() => {
       const old = this.peerState(peer)
+      this.checkConfig(config)
       const next = this.newState(peer, peer === LOCAL ? { ...config, install: true } : config)
       next.up = old.up
       next.session = old.session

@@ -7,7 +7,8 @@
  */
 import type { Negotiation, Session, State } from "@kbgp/fsm"
 import { Config as FsmConfig } from "@kbgp/fsm"
-import type { Peer as RibPeer, Policy } from "@kbgp/rib"
+import type { Peer as RibPeer } from "@kbgp/rib"
+import { Policy } from "@kbgp/rib"
 import { Family, Text } from "@kbgp/wire"
 import type { Family as FamilyTypes } from "@kbgp/wire"
 import { Either, type FiberMap, type Queue, type Scope } from "effect"
@@ -150,6 +151,12 @@ export const settings = (config: PeerConfig, path: string): Settings | SpeakerEr
     for (const family of m.family === undefined ? families : [FAMILY_KEYS[m.family]]) {
       maxPrefix.push({ family, limit: m.limit, action, restartAfter })
     }
+  }
+  // Policies are data from outside: a bad value would throw (or wrap) deep inside the RIB, so it fails here.
+  for (const field of ["importPolicy", "exportPolicy"] as const) {
+    const policy = config[field]
+    const problem = policy === undefined ? undefined : Policy.validate(policy)[0]
+    if (problem !== undefined) return fail(problem.path === "" ? field : `${field}.${problem.path}`, problem.message)
   }
   const gtsm = config.ttlSecurityHops
   return {
