@@ -118,6 +118,20 @@ describe("Speaker.apply", () => {
       })
     ))
 
+  test("a router id change that also removes a peer: the removed peer gets Cease 6/3 and is reported removed, the other is reset", () =>
+    run(
+      Effect.gen(function* () {
+        const { s, ra, rb } = yield* setup()
+        const result = yield* s.speaker.apply({ ...desired([peers[1]!], [{ prefix: "192.0.2.0/24" }]), routerId: "10.0.0.9" })
+        expect(result.peersRemoved).toEqual(["a"])
+        expect(result.peersReset).toEqual([{ peer: "b", changed: ["routerId"] }])
+        yield* until("both told", () => notifications(ra).length === 1 && notifications(rb).length === 1)
+        expect([notifications(ra), notifications(rb)]).toEqual([["6/3"], ["6/6"]])
+        expect(s.events.filter((e) => e._tag === "PeerRemoved")).toEqual([{ _tag: "PeerRemoved", peer: "a" }])
+        expect((yield* s.speaker.peers).map((p) => p.name)).toEqual(["b"])
+      })
+    ))
+
   test("a removed peer gets Cease 6/3 and the others are not touched", () =>
     run(
       Effect.gen(function* () {

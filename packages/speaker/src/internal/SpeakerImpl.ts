@@ -788,12 +788,25 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
           const reset: Array<{ readonly peer: string; readonly changed: ReadonlyArray<string> }> = []
           const updated: Array<string> = []
 
-          // Router id and local AS are in every session: a change resets them all.
+          const wanted = new Map(c.peers.map((s, i) => [s.name, { s, i }]))
+          // Router id and local AS are in every session: a change resets them all (peers that stay).
           const globalChanged = global !== undefined && (global.routerId !== c.global.routerId || global.localAs !== c.global.localAs)
           if (globalChanged) {
+            const changed = [
+              ...(global!.routerId !== c.global.routerId ? ["routerId"] : []),
+              ...(global!.localAs !== c.global.localAs ? ["localAs"] : [])
+            ]
             for (const p of [...peers.values()]) {
+              const name = p.settings.name
+              if (!wanted.has(name)) {
+                // Removed in the same apply: Cease 6/3, reported as removed, not as reset.
+                yield* removePeer(p, cease(Notification.CeaseSubcode.PeerDeconfigured))
+                removed.push(name)
+                yield* emit({ _tag: "PeerRemoved", peer: name })
+                continue
+              }
               yield* removePeer(p, cease(Notification.CeaseSubcode.OtherConfigurationChange))
-              reset.push({ peer: p.settings.name, changed: global!.routerId !== c.global.routerId ? ["routerId"] : ["localAs"] })
+              reset.push({ peer: name, changed })
             }
           }
           if (core === undefined || globalChanged) core = RibCore.make({ localAs: c.global.localAs, routerId: c.global.routerId })
@@ -823,7 +836,6 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
             if (touched) yield* scheduleFlush(g, withdrawn ? Math.min(withdrawDelay, coalesce) : coalesce)
           }
 
-          const wanted = new Map(c.peers.map((s, i) => [s.name, { s, i }]))
           for (const p of [...peers.values()]) {
             if (!wanted.has(p.settings.name)) {
               // RFC 4486 §4: Cease 6/3 Peer De-configured.
