@@ -66,6 +66,33 @@ describe("peer: route refresh", () => {
         expect(routes.map((x) => [x.prefix, x.stale])).toEqual([["203.0.113.0/25", false]])
       })
     ))
+
+  test("RFC 7313 §4: BoRR and EoRR for a family not negotiated with the peer are ignored", () =>
+    run(
+      Effect.gen(function* () {
+        const net = yield* MemoryTransport.make()
+        const s = yield* speaker(net)
+        // The speaker would carry IPv6 with this peer; the router negotiates IPv4 only.
+        yield* s.speaker.apply(desired([{ name: "r", address: "10.0.0.2", asn: 65002, passive: true, families: ["ipv4-unicast", "ipv6-unicast"] }]))
+        const r = yield* router(net, { address: "10.0.0.2", fsm: { capabilities: { families: [Family.Ipv4Unicast] } } })
+        yield* established(r)
+        yield* announce(r, ["203.0.113.0/25"])
+        yield* advance(10)
+        yield* r.session.routeRefresh(2, 1, RouteRefresh.Subtype.BeginningOfRouteRefresh)
+        yield* r.session.routeRefresh(2, 1, RouteRefresh.Subtype.EndOfRouteRefresh)
+        // A BoRR without EoRR would time out after the stale-routes time (360 s).
+        yield* r.session.routeRefresh(2, 1, RouteRefresh.Subtype.BeginningOfRouteRefresh)
+        // An IPv4 request after them: once it is answered, the IPv6 markers were read (in order) and ignored.
+        yield* r.session.routeRefresh(1, 1)
+        yield* until("the IPv4 request", () => s.events.some((e) => e._tag === "RouteRefreshReceived"))
+        yield* advance(400_000)
+        expect(s.events.filter((e) => e._tag === "RouteRefreshReceived").map((e) => e.family)).toEqual(["ipv4-unicast"])
+        expect(s.events.filter((e) => e._tag === "StaleRoutesSwept")).toEqual([])
+        expect((yield* s.speaker.peer("r")).state).toBe("Established")
+        const routes = yield* s.speaker.routes({ peer: "r", direction: "received" })
+        expect(routes.map((x) => [x.prefix, x.stale])).toEqual([["203.0.113.0/25", false]])
+      })
+    ))
 })
 
 describe("peer: a missing EoRR (RFC 7313)", () => {
