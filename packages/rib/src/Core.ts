@@ -116,7 +116,7 @@ export interface Core {
   readonly refreshNextHops: () => Diff
   /**
    * Run several operations as one: their diffs are coalesced into the one returned here (operations
-   * inside return an empty diff), and best path runs once per touched prefix. An operation inside that
+   * inside return `Diff.empty`), and best path runs once per touched prefix. An operation inside that
    * throws for bad input changed nothing, so `f` may catch and go on. When `f` throws out of the batch,
    * what it changed is not lost: the batch stays open and the next operation's diff includes it (until
    * then Loc-RIB and Adj-RIB-Out queries show the state from before the batch).

@@ -87,9 +87,6 @@ export const summary = (
   return { added, changed, removed, announced, withdrawn }
 }
 
-/** The Adj-RIB-Out changes for one peer (all families). */
-export const forPeer = (d: Diff, peer: PeerId): ReadonlyArray<AdjRibOutChange> => d.adjRibOut.filter((c) => c.peer === peer)
-
 /** Concatenate diffs of operations that ran one after the other (not coalesced: use `Core.batch` for that). */
 export const concat = (ds: ReadonlyArray<Diff>): Diff => ({
   locRib: ds.flatMap((d) => d.locRib),

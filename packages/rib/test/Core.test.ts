@@ -293,6 +293,30 @@ describe("import", () => {
     expect(core.advertised(c, v4, key("192.0.2.0/24"))).toBeDefined()
   })
 
+  test("an import policy that does not read the prefix is traced once per attribute set, not per prefix, and leaks nothing", () => {
+    const { core } = setup()
+    let reads = 0
+    const match: Policy.Match = {
+      get communities() {
+        reads++
+        return [7]
+      }
+    }
+    const p = core.addPeer({ address: ip("10.0.0.7"), asn: 65007, install: true, importPolicy: Policy.make([Policy.rule(match, Policy.setLocalPref(300))], "accept") })
+    const sets = core.memory().attributeSets
+    const many = Array.from({ length: 200 }, (_, k) => `10.${k}.0.0/16`)
+    reads = 0
+    core.batch(() => {
+      core.announce(p, v4, pfx(...many.slice(0, 100)), attrs({ communities: Uint32Array.of(7) }, [65007]))
+      core.announce(p, v4, pfx(...many.slice(100)), attrs({}, [65007]))
+    })
+    expect(reads).toBeLessThan(10)
+    expect(core.best(v4, key("10.1.0.0/16"))!.attributes.attributes.localPref).toBe(300)
+    expect(core.best(v4, key("10.101.0.0/16"))!.attributes.attributes.localPref).toBeUndefined()
+    core.withdrawAll(p)
+    expect(core.memory()).toMatchObject({ attributeSets: sets, paths: 0 })
+  })
+
   test("changing the import policy re-runs it over pre-policy Adj-RIB-In (no route refresh needed)", () => {
     const { core, c } = setup()
     const config: Peer.PeerConfig = { address: ip("10.0.0.7"), asn: 65007, install: true }

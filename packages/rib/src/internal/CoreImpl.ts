@@ -11,7 +11,7 @@ import { AsPath, type Attributes, Family, type Message, type Prefixes } from "@k
 import * as AttrSet from "../AttrSet.js"
 import * as BestPath from "../BestPath.js"
 import type * as CoreApi from "../Core.js"
-import type * as Diff from "../Diff.js"
+import * as Diff from "../Diff.js"
 import * as Interner from "../Interner.js"
 import type { PeerConfig, PeerId, PeerSession, PeerStats } from "../Peer.js"
 import * as Policy from "../Policy.js"
@@ -449,7 +449,7 @@ export class CoreImpl implements CoreApi.Core {
     } finally {
       this.depth--
     }
-    return this.depth === 0 ? this.finalize() : { locRib: [], adjRibOut: [], alerts: [] }
+    return this.depth === 0 ? this.finalize() : Diff.empty
   }
 
   /** Throw a RangeError for a block that cannot go into `t`; called before the operation changes anything. */
@@ -511,14 +511,28 @@ export class CoreImpl implements CoreApi.Core {
       this.interner.retain(inId)
       return inId
     }
+    // A policy that does not read the prefix gives every path of the peer with this set the same result: one
+    // trace per set and operation instead of one per prefix (the memo holds a reference to what it keeps).
+    const shared = s.importReadsPrefix ? undefined : `${s.id}:${t.family}:${inId}`
+    let id = shared === undefined ? undefined : this.importMemo.get(shared)
+    if (id === undefined) {
+      id = this.importResult(s, t, pid, inId, policy)
+      if (shared !== undefined) {
+        if (id >= 0) this.interner.retain(id)
+        this.importMemo.set(shared, id)
+      }
+    }
+    if (id >= 0) this.interner.retain(id)
+    return id
+  }
+
+  /** Import policy for one path: the post-policy set (no reference taken for the caller), or -1. */
+  private importResult(s: PeerState, t: FamilyTable, pid: number, inId: number, policy: Policy.Policy): number {
     const attributes = this.interner.get(inId)!.attributes
     const env = this.env(s, t)
     const tr = Policy.trace(policy, this.subject(s, t, pid, attributes), env)
     if (!tr.accept) return -1
-    if (tr.rules.length === 0) {
-      this.interner.retain(inId)
-      return inId
-    }
+    if (tr.rules.length === 0) return inId
     const key = `${s.id}:${t.family}:${inId}:${tr.rules.join(",")}`
     let id = this.importMemo.get(key)
     if (id === undefined) {
@@ -526,7 +540,6 @@ export class CoreImpl implements CoreApi.Core {
       id = r.accept ? this.interner.intern(r.attributes, 1).id : -1
       this.importMemo.set(key, id)
     }
-    if (id >= 0) this.interner.retain(id)
     return id
   }
 

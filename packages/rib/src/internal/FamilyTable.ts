@@ -196,5 +196,3 @@ export class FamilyTable {
     return n + this.reach.byteLength + this.igp.byteLength
   }
 }
-
-export const newOut = (capacity: number): Int32Array => new Int32Array(capacity)

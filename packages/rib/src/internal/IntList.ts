@@ -16,10 +16,6 @@ export class IntList {
     this.data[this.length++] = v
   }
 
-  get(i: number): number {
-    return this.data[i]!
-  }
-
   /** Empty the list; a list that grew large (a big batch) gives its memory back. */
   clear(): void {
     this.length = 0
