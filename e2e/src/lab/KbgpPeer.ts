@@ -179,6 +179,16 @@ export const waitEvent = <A>(
     { what: `kbgp: ${opts.what}`, timeout: opts.timeout ?? "30 seconds", interval: "50 millis" }
   )
 
+/** A session event, as `events` records it. */
+export type SessionEvent = Session.SessionEvent
+
+/** A `waitEvent` matcher: the session reached Established. */
+export const established = (e: SessionEvent): Extract<SessionEvent, { _tag: "Established" }> | undefined =>
+  e._tag === "Established" ? e : undefined
+
+/** A `waitEvent` matcher: the session went down. */
+export const down = (e: SessionEvent): Extract<SessionEvent, { _tag: "Down" }> | undefined => (e._tag === "Down" ? e : undefined)
+
 /** Waits until the session is in `state` (checked on the session itself). */
 export const waitState = (
   peer: KbgpPeer,

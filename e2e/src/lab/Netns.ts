@@ -5,7 +5,8 @@
  * including the processes still running inside it, which only an earlier lab run
  * can have started.
  */
-import { Effect, type Scope } from "effect"
+import { type Duration, Effect, Option, type Scope } from "effect"
+import * as Poll from "./Poll.js"
 import * as Setns from "./internal/Setns.js"
 import * as LabError from "./LabError.js"
 import * as Shell from "./Shell.js"
@@ -172,3 +173,15 @@ export const counters = <K extends string>(
     }
     return values
   })
+
+/** Waits until kernel counter `key` of namespace `name` reaches `atLeast`; returns its value then. */
+export const counterReaches = (
+  name: string,
+  key: string,
+  atLeast: number,
+  timeout: Duration.DurationInput = "20 seconds"
+): Effect.Effect<number, LabError.LabError> =>
+  Poll.until(
+    Effect.map(counters(name, [key]), (c) => (c[key]! >= atLeast ? Option.some(c[key]!) : Option.none())),
+    { what: `${key} ≥ ${atLeast} in ${name}`, timeout, interval: "100 millis" }
+  )

@@ -21,8 +21,6 @@ afterAll(suite.close)
 
 const TIMEOUT = 45_000
 
-const established = (e: KbgpPeer.KbgpPeer["events"][number]["event"]) => (e._tag === "Established" ? e : undefined)
-
 /** TCP connections on port 179 in BIRD's namespace, as "local peer" pairs (`ss -Htn state established`). */
 const birdConnections = (lab: Lab.Lab) =>
   Effect.map(
@@ -74,7 +72,7 @@ describe.skipIf(suite.skip !== undefined)(`failures and recovery with BIRD (${su
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         // kbgp proposes 3 s, the RFC 4271 §4.2 minimum; BIRD's 9 s loses.
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4", holdTime: 3 })
-        const first = yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established" })
+        const first = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established" })
         expect(first.value.negotiated.holdTime).toBe(3)
         const frozenAt = Date.now()
         yield* Bird.freeze(bird)
@@ -91,7 +89,7 @@ describe.skipIf(suite.skip !== undefined)(`failures and recovery with BIRD (${su
         // since `at` is when kbgp's event was read, not when the timer fired.
         expect(sent.at - frozenAt).toBeLessThan(7000)
         // Recovery: a new Established on both sides, and BIRD saw kbgp's 4/0 when it woke up.
-        yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established again", from: sent.index, timeout: "25 seconds" })
+        yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established again", from: sent.index, timeout: "25 seconds" })
         yield* Bird.waitProtocol(bird, proto.name, (p) => p.bgpState === "Established", { what: "Established again" })
         const log = yield* Bird.log(bird)
         expect(log).toMatch(/Received: Hold timer expired/)
@@ -106,19 +104,19 @@ describe.skipIf(suite.skip !== undefined)(`failures and recovery with BIRD (${su
         let bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         // No jitter, so each idle hold is exactly 1 s × 2^(failures - 1).
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4", fsm: { jitter: false, idleHoldTime: 1, idleHoldTimeMax: 8 } })
-        let from = (yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established" })).index
+        let from = (yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established" })).index
         const holds: Array<number> = []
         for (let round = 0; round < 3; round++) {
           bird = yield* Lab.restartBird(lab, bird)
           // BIRD's shutdown sends a Cease; the session falls to Idle and the idle hold starts.
-          const down = yield* KbgpPeer.waitEvent(kbgp, (e) => (e._tag === "Down" ? e : undefined), { what: "Down", from })
+          const down = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.down, { what: "Down", from })
           const retry = yield* KbgpPeer.waitEvent(
             kbgp,
             (e) => (e._tag === "StateChanged" && e.from === "Idle" && e.event === "IdleHoldTimer_Expires" ? e : undefined),
             { what: "restart after the idle hold", from: down.index, timeout: "15 seconds" }
           )
           holds.push(retry.at - down.at)
-          from = (yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established again", from: retry.index, timeout: "15 seconds" })).index
+          from = (yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established again", from: retry.index, timeout: "15 seconds" })).index
           yield* Bird.waitProtocol(bird, proto.name, (p) => p.bgpState === "Established", { what: "Established again" })
         }
         Lab.note(lab, `idle holds: ${holds.join(", ")} ms`)

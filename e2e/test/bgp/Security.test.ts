@@ -6,13 +6,12 @@
  * neither side ever got past the TCP handshake into an Established session.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import * as Bird from "../../src/lab/Bird.js"
 import * as KbgpPeer from "../../src/lab/KbgpPeer.js"
 import * as Lab from "../../src/lab/Lab.js"
 import * as LabSuite from "../../src/lab/LabSuite.js"
 import * as Netns from "../../src/lab/Netns.js"
-import * as Poll from "../../src/lab/Poll.js"
 
 const suite = LabSuite.make("sec")
 beforeAll(suite.open)
@@ -20,13 +19,6 @@ afterAll(suite.close)
 
 const TIMEOUT = 40_000
 const KEY = "kbgp-lab-secret"
-
-/** Waits until kernel counter `key` in namespace `ns` reached `atLeast`. */
-const counterReaches = (ns: string, key: string, atLeast: number) =>
-  Poll.until(
-    Effect.map(Netns.counters(ns, [key]), (c) => ((c[key] ?? 0) >= atLeast ? Option.some(c[key]) : Option.none())),
-    { what: `${key} >= ${atLeast} in ${ns}`, timeout: "15 seconds", interval: "100 millis" }
-  )
 
 const reachedOpen = (kbgp: KbgpPeer.KbgpPeer) =>
   kbgp.events.some((t) => t.event._tag === "StateChanged" && (t.event.to === "OpenConfirm" || t.event.to === "Established"))
@@ -63,8 +55,8 @@ describe.skipIf(suite.skip !== undefined)(`socket security with BIRD (${suite.sk
           connectTimeout: "1 second"
         })
         // kbgp's SYNs fail BIRD's check; BIRD's fail kbgp's listener's check.
-        yield* counterReaches(lab.birdNs.name, "TcpExtTCPMD5Failure", base.TcpExtTCPMD5Failure + 2)
-        yield* counterReaches(lab.kbgpNs.name, "TcpExtTCPMD5Failure", baseK.TcpExtTCPMD5Failure + 2)
+        yield* Netns.counterReaches(lab.birdNs.name, "TcpExtTCPMD5Failure", base.TcpExtTCPMD5Failure + 2, "15 seconds")
+        yield* Netns.counterReaches(lab.kbgpNs.name, "TcpExtTCPMD5Failure", baseK.TcpExtTCPMD5Failure + 2, "15 seconds")
         // kbgp's connect got no SYN-ACK: a Timeout that names MD5 as the likely cause.
         const failed = yield* KbgpPeer.waitEvent(kbgp, (e) => (e._tag === "ConnectFailed" ? e.error : undefined), {
           what: "an outgoing connect fails",
@@ -104,7 +96,7 @@ describe.skipIf(suite.skip !== undefined)(`socket security with BIRD (${suite.sk
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         const base = yield* Netns.counters(lab.birdNs.name, ["TcpExtTCPMinTTLDrop"])
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4" })
-        yield* counterReaches(lab.birdNs.name, "TcpExtTCPMinTTLDrop", base.TcpExtTCPMinTTLDrop + 3)
+        yield* Netns.counterReaches(lab.birdNs.name, "TcpExtTCPMinTTLDrop", base.TcpExtTCPMinTTLDrop + 3, "15 seconds")
         expect(yield* kbgp.session.state).not.toBe("Established")
         expect(kbgp.events.some((t) => t.event._tag === "Established")).toBe(false)
         const p = yield* Bird.protocol(bird, proto.name)
@@ -121,7 +113,7 @@ describe.skipIf(suite.skip !== undefined)(`socket security with BIRD (${suite.sk
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         const base = yield* Netns.counters(lab.kbgpNs.name, ["TcpExtTCPMinTTLDrop"])
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4", security: { ttl: 255, minTtl: 255 } })
-        yield* counterReaches(lab.kbgpNs.name, "TcpExtTCPMinTTLDrop", base.TcpExtTCPMinTTLDrop + 3)
+        yield* Netns.counterReaches(lab.kbgpNs.name, "TcpExtTCPMinTTLDrop", base.TcpExtTCPMinTTLDrop + 3, "15 seconds")
         expect(kbgp.events.some((t) => t.event._tag === "Established")).toBe(false)
         expect(yield* kbgp.session.state).not.toBe("Established")
         const p = yield* Bird.protocol(bird, proto.name)

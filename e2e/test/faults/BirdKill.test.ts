@@ -21,10 +21,6 @@ const suite = LabSuite.make("fkill")
 beforeAll(suite.open)
 afterAll(suite.close)
 
-type SessionEvent = KbgpPeer.KbgpPeer["events"][number]["event"]
-const established = (e: SessionEvent) => (e._tag === "Established" ? e : undefined)
-const down = (e: SessionEvent) => (e._tag === "Down" ? e : undefined)
-
 /** CPU time (user + system) of this process so far, in milliseconds. */
 const cpuMillis = (): number => {
   const u = process.cpuUsage()
@@ -59,13 +55,13 @@ describe.skipIf(suite.skip !== undefined)(`BIRD killed and restarted (${suite.sk
         const proto2 = Lab.birdPeer(lab2, { family: "ipv4" })
         const bird2 = yield* Lab.startBird(lab2, Lab.birdConfig(lab2, [proto2]), "bird2")
         const other = yield* KbgpPeer.start(lab2, { family: "ipv4" })
-        yield* KbgpPeer.waitEvent(other, established, { what: "second session Established" })
+        yield* KbgpPeer.waitEvent(other, KbgpPeer.established, { what: "second session Established" })
 
         // The victim: kbgp ↔ BIRD #1. No jitter, so the idle holds are exactly 1, 2, 4 s.
         const proto = Lab.birdPeer(lab, { family: "ipv4" })
         let bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4", fsm: { jitter: false, idleHoldTime: 1, idleHoldTimeMax: 8 } })
-        let from = (yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established" })).index
+        let from = (yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established" })).index
 
         const gaps: Array<number> = []
         const cpu: Array<{ readonly cpuMs: number; readonly outageMs: number; readonly attempts: number }> = []
@@ -74,7 +70,7 @@ describe.skipIf(suite.skip !== undefined)(`BIRD killed and restarted (${suite.sk
           const t0 = Date.now()
           yield* Process.signal(bird.process, "SIGKILL")
           yield* Effect.promise(() => bird.process.exited)
-          const lost = yield* KbgpPeer.waitEvent(kbgp, down, { what: `Down after kill #${round}`, from, timeout: "15 seconds" })
+          const lost = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.down, { what: `Down after kill #${round}`, from, timeout: "15 seconds" })
           // The session was lost with the connection (no NOTIFICATION: BIRD had no chance to send one).
           expect(lost.value.reason._tag).toBe("ConnectionLost")
           // While BIRD is dead every connect is refused; wait for two of them and take the gap between them.
@@ -93,7 +89,7 @@ describe.skipIf(suite.skip !== undefined)(`BIRD killed and restarted (${suite.sk
           const attempts = kbgp.events.slice(lost.index).filter((t) => t.event._tag === "ConnectFailed").length
           cpu.push({ cpuMs: cpuMillis() - cpu0, outageMs: Date.now() - t0, attempts })
           bird = yield* Lab.restartBird(lab, bird)
-          from = (yield* KbgpPeer.waitEvent(kbgp, established, { what: `Established after restart #${round}`, from: lost.index, timeout: "20 seconds" })).index
+          from = (yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: `Established after restart #${round}`, from: lost.index, timeout: "20 seconds" })).index
           yield* Bird.waitProtocol(bird, proto.name, (p) => p.bgpState === "Established", { what: `BIRD Established after restart #${round}` })
         }
         Lab.note(lab, `gaps between refused connects: ${gaps.join(", ")} ms; outages: ${cpu.map((c) => `${c.cpuMs.toFixed(0)} ms CPU over ${c.outageMs} ms, ${c.attempts} attempts`).join("; ")}`)

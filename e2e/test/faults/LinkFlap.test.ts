@@ -22,9 +22,6 @@ const suite = LabSuite.make("flink")
 beforeAll(suite.open)
 afterAll(suite.close)
 
-type SessionEvent = KbgpPeer.KbgpPeer["events"][number]["event"]
-const established = (e: SessionEvent) => (e._tag === "Established" ? e : undefined)
-
 /** `ip link set kbgp0 down|up` in kbgp's namespace; restored to up when the scope closes, whatever happened. */
 const link = (lab: Lab.Lab, state: "up" | "down") =>
   Shell.run(["ip", "-n", lab.kbgpNs.name, "link", "set", lab.kbgpIf, state])
@@ -69,7 +66,7 @@ describe.skipIf(suite.skip !== undefined)(`link down/up (${suite.skip ?? "root a
         const proto = Lab.birdPeer(lab, { family: "ipv4" })
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4", holdTime: 9 })
-        const up = yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established" })
+        const up = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established" })
         yield* birdEstablished(bird, proto.name)
         yield* blackhole(lab, true)
         yield* Effect.sleep("2 seconds") // the outage itself: a duration by definition
@@ -93,7 +90,7 @@ describe.skipIf(suite.skip !== undefined)(`link down/up (${suite.skip ?? "root a
         const proto = Lab.birdPeer(lab, { family: "ipv4" })
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4", holdTime: 9 })
-        const up = yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established" })
+        const up = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established" })
         yield* birdEstablished(bird, proto.name)
         yield* link(lab, "down")
         const downAt = Date.now()
@@ -101,8 +98,8 @@ describe.skipIf(suite.skip !== undefined)(`link down/up (${suite.skip ?? "root a
         yield* Effect.sleep("1 second")
         yield* link(lab, "up")
         const upAt = Date.now()
-        const lost = yield* KbgpPeer.waitEvent(kbgp, (e) => (e._tag === "Down" ? e : undefined), { what: "Down", from: up.index })
-        const again = yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established after link up", from: lost.index, timeout: "20 seconds" })
+        const lost = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.down, { what: "Down", from: up.index })
+        const again = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established after link up", from: lost.index, timeout: "20 seconds" })
         yield* birdEstablished(bird, proto.name)
         Lab.note(lab, `down ${lost.at - downAt} ms after link down; re-established ${again.at - upAt} ms after link up`)
         // kbgp learnt it from BIRD once the link was back (BIRD's Cease, or the reset of the connection
@@ -124,7 +121,7 @@ describe.skipIf(suite.skip !== undefined)(`link down/up (${suite.skip ?? "root a
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         // kbgp proposes 3 s (RFC 4271 §4.2 minimum); BIRD's 9 s loses.
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4", holdTime: 3 })
-        const up = yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established" })
+        const up = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established" })
         expect(up.value.negotiated.holdTime).toBe(3)
         yield* link(lab, "down")
         const downAt = Date.now()
@@ -135,13 +132,13 @@ describe.skipIf(suite.skip !== undefined)(`link down/up (${suite.skip ?? "root a
           timeout: "10 seconds"
         })
         expect(KbgpPeer.isHoldTimerExpired(sent.value)).toBe(true)
-        const lost = yield* KbgpPeer.waitEvent(kbgp, (e) => (e._tag === "Down" ? e : undefined), { what: "Down", from: up.index })
+        const lost = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.down, { what: "Down", from: up.index })
         // While the link is down, the session cannot come back.
         yield* Effect.sleep("2 seconds")
         expect(kbgp.events.slice(lost.index).filter((t) => t.event._tag === "Established")).toEqual([])
         yield* link(lab, "up")
         const upAt = Date.now()
-        const again = yield* KbgpPeer.waitEvent(kbgp, established, { what: "Established after link up", from: lost.index, timeout: "25 seconds" })
+        const again = yield* KbgpPeer.waitEvent(kbgp, KbgpPeer.established, { what: "Established after link up", from: lost.index, timeout: "25 seconds" })
         yield* birdEstablished(bird, proto.name)
         Lab.note(lab, `hold expiry ${sent.at - downAt} ms after link down; re-established ${again.at - upAt} ms after link up`)
         // It was the 3 s hold timer: not before BIRD's last KEEPALIVE (one a second) had aged by the hold
