@@ -22,10 +22,10 @@ export interface Result {
  */
 export const birdTimeFormat = "timeformat protocol iso long ms;"
 
-/** When BIRD's protocol `name` last changed state (its "Since" column), in ms since the epoch. */
+/** When BIRD's protocol `name` last changed state (`Bird.Protocol.since`, with `birdTimeFormat`), in ms since the epoch. */
 export const since = (bird: Bird.Bird, name: string): Effect.Effect<number | undefined, LabError.LabError> =>
-  Effect.map(Bird.protocolLine(bird, name), (line) => {
-    const m = /(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)/.exec(line)
+  Effect.map(Bird.protocol(bird, name), (p) => {
+    const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)$/.exec(p.since ?? "")
     return m === null ? undefined : new Date(`${m[1]}T${m[2]}`).getTime()
   })
 

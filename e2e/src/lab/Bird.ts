@@ -104,6 +104,28 @@ export const restartProtocol = (bird: Bird, name: string): Effect.Effect<string,
 /** The log of this run of the daemon so far (a restart writes a new file). */
 export const log = (bird: Bird): Effect.Effect<string> => bird.process.log()
 
+/** How often `pattern` occurs in this run's log so far. */
+export const logCount = (bird: Bird, pattern: string | RegExp): Effect.Effect<number> =>
+  Effect.map(log(bird), (text) =>
+    typeof pattern === "string"
+      ? text.split(pattern).length - 1
+      : (text.match(new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : `${pattern.flags}g`))?.length ?? 0)
+  )
+
+/**
+ * Waits until this run's log holds `pattern` more than `after` times (default 0: at least once;
+ * pass a `logCount` taken before an action to wait for a new occurrence). Returns the count.
+ */
+export const waitLog = (
+  bird: Bird,
+  pattern: string | RegExp,
+  opts: { readonly after?: number; readonly timeout?: Duration.DurationInput } = {}
+): Effect.Effect<number, LabError.LabError> =>
+  Poll.until(
+    Effect.map(logCount(bird, pattern), (n) => (n > (opts.after ?? 0) ? Option.some(n) : Option.none())),
+    { what: `BIRD log: ${String(pattern)}`, timeout: opts.timeout ?? "15 seconds", interval: "100 millis" }
+  )
+
 // ---------------------------------------------------------------------------
 // show protocols
 
@@ -112,6 +134,8 @@ export interface Protocol {
   readonly name: string
   /** BIRD's protocol state: "up", "start", "down", "flush", ... */
   readonly state: string
+  /** The Since column: when the protocol last changed state, as BIRD's `timeformat protocol` prints it. */
+  readonly since: string | undefined
   /** The Info column: "Established", "Active", "Connect", "OpenSent", "Idle", ... plus any error text. */
   readonly info: string
   /** "BGP state:" (RFC 4271 state names). */
@@ -147,6 +171,7 @@ export const parseProtocol = (out: string, name: string): Protocol | undefined =
   return {
     name,
     state,
+    since: cols[4],
     info,
     bgpState: fields.get("BGP state"),
     lastError: fields.get("Last error"),
@@ -255,3 +280,34 @@ export const routesFor = (bird: Bird, prefix: string): Effect.Effect<Array<Route
 /** Routes BIRD imported from protocol `name`. */
 export const routesFrom = (bird: Bird, name: string): Effect.Effect<Array<Route>, LabError.LabError> =>
   Effect.map(birdc(bird, "show", "route", "all", "protocol", name), parseRoutes)
+
+/** BIRD's routes from protocol `name`, by prefix, once `ok` holds for them. */
+export const routesWhen = (
+  bird: Bird,
+  name: string,
+  ok: (routes: ReadonlyMap<string, Route>) => boolean,
+  what: string,
+  timeout: Duration.DurationInput = "15 seconds"
+): Effect.Effect<ReadonlyMap<string, Route>, LabError.LabError> =>
+  Poll.until(
+    Effect.map(routesFrom(bird, name), (routes) => {
+      const byPrefix = new Map(routes.map((r) => [r.prefix, r]))
+      return ok(byPrefix) ? Option.some(byPrefix) : Option.none()
+    }),
+    { what: `BIRD ${name}: ${what}`, timeout, interval: "100 millis" }
+  )
+
+/** BIRD's routes from protocol `name`, by prefix, once it holds exactly `prefixes`. */
+export const routesExactly = (
+  bird: Bird,
+  name: string,
+  prefixes: ReadonlyArray<string>,
+  timeout: Duration.DurationInput = "15 seconds"
+): Effect.Effect<ReadonlyMap<string, Route>, LabError.LabError> =>
+  routesWhen(
+    bird,
+    name,
+    (m) => m.size === prefixes.length && prefixes.every((p) => m.has(p)),
+    `exactly ${prefixes.length} prefixes (${prefixes.slice(0, 4).join(", ")}${prefixes.length > 4 ? ", ..." : ""})`,
+    timeout
+  )

@@ -103,6 +103,10 @@ test("parses birdc output: protocol blocks and routes with attributes", () => {
     "kbgp4"
   )
   expect(proto?.state).toBe("start")
+  expect(proto?.since).toBe("13:53:19.668")
+  expect(Bird.parseProtocol("kbgp4      BGP        ---        up     2026-12-06 12:00:01.250  Established", "kbgp4")?.since).toBe(
+    "2026-12-06 12:00:01.250"
+  )
   expect(proto?.info).toBe("Active  Socket: Connection refused")
   expect(proto?.bgpState).toBe("Active")
   expect(proto?.lastError).toBe("Socket: Connection refused")

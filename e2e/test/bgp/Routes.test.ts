@@ -11,25 +11,12 @@ import * as Bird from "../../src/lab/Bird.js"
 import * as KbgpPeer from "../../src/lab/KbgpPeer.js"
 import * as Lab from "../../src/lab/Lab.js"
 import * as LabSuite from "../../src/lab/LabSuite.js"
-import * as Poll from "../../src/lab/Poll.js"
-import { Option } from "effect"
 
 const suite = LabSuite.make("rte")
 beforeAll(suite.open)
 afterAll(suite.close)
 
 const TIMEOUT = 40_000
-
-/** Waits until BIRD holds a route for each prefix from `proto`, and returns them by prefix. */
-const birdRoutes = (bird: Bird.Bird, proto: string, prefixes: ReadonlyArray<string>) =>
-  Poll.until(
-    Effect.map(Bird.routesFrom(bird, proto), (routes) =>
-      prefixes.every((p) => routes.some((r) => r.prefix === p))
-        ? Option.some(new Map(routes.map((r) => [r.prefix, r])))
-        : Option.none()
-    ),
-    { what: `BIRD imported ${prefixes.join(", ")} from ${proto}`, timeout: "10 seconds", interval: "100 millis" }
-  )
 
 describe.skipIf(suite.skip !== undefined)(`kbgp advertises to BIRD (${suite.skip ?? "root and bird present"})`, () => {
   test("eBGP IPv4: BIRD shows kbgp's routes with next hop, AS path, origin, MED and communities", () =>
@@ -53,7 +40,7 @@ describe.skipIf(suite.skip !== undefined)(`kbgp advertises to BIRD (${suite.skip
           prefixes
         )
         expect(sent).toBe(1)
-        const routes = yield* birdRoutes(bird, proto.name, prefixes)
+        const routes = yield* Bird.routesWhen(bird, proto.name, (m) => prefixes.every((p) => m.has(p)), "every prefix imported", "10 seconds")
         for (const p of prefixes) {
           const r = routes.get(p)!
           expect(r.via).toEqual([lab.kbgp.v4])
@@ -87,7 +74,7 @@ describe.skipIf(suite.skip !== undefined)(`kbgp advertises to BIRD (${suite.skip
           },
           prefixes
         )
-        const routes = yield* birdRoutes(bird, proto.name, prefixes)
+        const routes = yield* Bird.routesWhen(bird, proto.name, (m) => prefixes.every((p) => m.has(p)), "every prefix imported", "10 seconds")
         for (const p of prefixes) {
           const r = routes.get(p)!
           expect(r.via).toEqual([lab.kbgp.v6])

@@ -5,12 +5,11 @@
  * BIRD with the next hop and attributes kbgp sent.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import * as Bird from "../../src/lab/Bird.js"
 import * as KbgpPeer from "../../src/lab/KbgpPeer.js"
 import * as Lab from "../../src/lab/Lab.js"
 import * as LabSuite from "../../src/lab/LabSuite.js"
-import * as Poll from "../../src/lab/Poll.js"
 
 const suite = LabSuite.make("sess")
 beforeAll(suite.open)
@@ -65,10 +64,7 @@ describe.skipIf(suite.skip !== undefined)(`BGP sessions with BIRD (${suite.skip 
         const p = yield* Bird.waitProtocol(bird, proto.name, (x) => x.bgpState !== "Established", { what: "session closed" })
         expect(p.lastError).toBe("Received: Administrative shutdown")
         // BIRD writes the shutdown communication itself to its log.
-        yield* Poll.until(
-          Effect.map(Bird.log(bird), (log) => (log.includes(`Received: Administrative shutdown: "${reason}"`) ? Option.some(true) : Option.none())),
-          { what: "BIRD logged kbgp's reason", timeout: "5 seconds" }
-        )
+        yield* Bird.waitLog(bird, `Received: Administrative shutdown: "${reason}"`, { timeout: "5 seconds" })
         // Stopped means stopped: kbgp refuses BIRD's reconnects and stays Idle.
         const refused = yield* KbgpPeer.waitEvent(kbgp, (e) => (e._tag === "Refused" ? e : undefined), {
           what: "BIRD's reconnect refused",

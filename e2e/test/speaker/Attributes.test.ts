@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
+import * as Bird from "../../src/lab/Bird.js"
 import * as Lab from "../../src/lab/Lab.js"
 import * as LabSuite from "../../src/lab/LabSuite.js"
 import * as SpeakerProcess from "../../src/lab/SpeakerProcess.js"
@@ -41,7 +42,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config)
         yield* SpeakerProcess.waitFor(sp, SpeakerProcess.established(lab.bird.v4), { what: "Established with BIRD" })
 
-        const table = yield* Common.birdTableExactly(bird, proto.name, [...full.prefixes!, plain.prefix!, doomed.prefix!])
+        const table = yield* Bird.routesExactly(bird, proto.name, [...full.prefixes!, plain.prefix!, doomed.prefix!])
         for (const p of full.prefixes!) {
           const a = table.get(p)!.attributes
           expect(table.get(p)!.via).toEqual([lab.kbgp.v4])
@@ -59,7 +60,8 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         expect(p.get("BGP.origin")).toBe("Incomplete")
         expect(p.get("BGP.as_path")).toBe("65002")
         for (const absent of ["BGP.med", "BGP.community", "BGP.large_community", "BGP.ext_community"]) expect(p.has(absent)).toBe(false)
-        const sinceBefore = yield* Common.since(bird, proto.name)
+        const sinceBefore = (yield* Bird.protocol(bird, proto.name)).since
+        expect(sinceBefore).toBeDefined()
 
         // Reload: drop one route, change the attributes of another, add a new one.
         const added: SpeakerProcess.RouteConfig = { prefix: "192.0.2.64/26", communities: ["65002:64"] }
@@ -68,7 +70,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         expect(outcome.msg).toBe("config reloaded")
         expect(outcome).toMatchObject({ routesAdded: 1, routesWithdrawn: 1, routesChanged: 1, peersReset: [] })
 
-        const after = yield* Common.birdTableWhen(
+        const after = yield* Bird.routesWhen(
           bird,
           proto.name,
           (m) => !m.has(doomed.prefix!) && m.has(added.prefix!) && m.get(plain.prefix!)?.attributes.get("BGP.med") === "7",
@@ -80,7 +82,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         expect(after.get(added.prefix!)!.attributes.get("BGP.community")).toBe("(65002,64)")
 
         // The same session throughout: BIRD's protocol did not change state, kbgp established once.
-        expect(yield* Common.since(bird, proto.name)).toBe(sinceBefore)
+        expect((yield* Bird.protocol(bird, proto.name)).since).toBe(sinceBefore)
         const peer = yield* SpeakerProcess.peer(sp, "bird")
         expect(peer.state).toBe("Established")
         expect(peer.establishedCount).toBe(1)
@@ -119,7 +121,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: attributes (${suite.s
         const defaulted: SpeakerProcess.RouteConfig = { prefix: "198.51.100.11/32", largeCommunities: ["65001:1:1"] }
         yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv4", internal: true }, [preferred, defaulted]))
 
-        const table = yield* Common.birdTableExactly(bird, proto.name, [preferred.prefix!, defaulted.prefix!])
+        const table = yield* Bird.routesExactly(bird, proto.name, [preferred.prefix!, defaulted.prefix!])
         const a = table.get(preferred.prefix!)!.attributes
         expect(a.get("BGP.local_pref")).toBe("150")
         expect(a.get("BGP.med")).toBe("3")

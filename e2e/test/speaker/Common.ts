@@ -1,12 +1,7 @@
 /**
- * Shared pieces of the `bun run speaker` scenarios: the daemon's config facing the lab's
- * BIRD, and BIRD-side probes (its table from kbgp, the protocol's "since" time).
+ * Shared pieces of the `bun run speaker` scenarios: the daemon's config facing the lab's BIRD.
  */
-import { type Duration, Effect, Option } from "effect"
-import * as Bird from "../../src/lab/Bird.js"
 import * as Lab from "../../src/lab/Lab.js"
-import type * as LabError from "../../src/lab/LabError.js"
-import * as Poll from "../../src/lab/Poll.js"
 import type * as SpeakerProcess from "../../src/lab/SpeakerProcess.js"
 
 export interface PeerOptions {
@@ -41,41 +36,3 @@ export const config = (
   peers: [birdPeer(lab, peer)],
   routes
 })
-
-/** BIRD's routes from protocol `proto`, by prefix, once `ok` holds for them. */
-export const birdTableWhen = (
-  bird: Bird.Bird,
-  proto: string,
-  ok: (routes: ReadonlyMap<string, Bird.Route>) => boolean,
-  what: string,
-  timeout: Duration.DurationInput = "15 seconds"
-): Effect.Effect<ReadonlyMap<string, Bird.Route>, LabError.LabError> =>
-  Poll.until(
-    Effect.map(Bird.routesFrom(bird, proto), (routes) => {
-      const byPrefix = new Map(routes.map((r) => [r.prefix, r]))
-      return ok(byPrefix) ? Option.some(byPrefix) : Option.none()
-    }),
-    { what: `BIRD ${proto}: ${what}`, timeout, interval: "100 millis" }
-  )
-
-/** BIRD's routes from `proto` once it holds exactly `prefixes`. */
-export const birdTableExactly = (
-  bird: Bird.Bird,
-  proto: string,
-  prefixes: ReadonlyArray<string>,
-  timeout: Duration.DurationInput = "15 seconds"
-): Effect.Effect<ReadonlyMap<string, Bird.Route>, LabError.LabError> =>
-  birdTableWhen(
-    bird,
-    proto,
-    (m) => m.size === prefixes.length && prefixes.every((p) => m.has(p)),
-    `exactly ${prefixes.length} prefixes (${prefixes.slice(0, 4).join(", ")}${prefixes.length > 4 ? ", ..." : ""})`,
-    timeout
-  )
-
-/**
- * The "Since" column of `show protocols NAME`: when the protocol last changed state. It stays
- * the same as long as the session is not reset.
- */
-export const since = (bird: Bird.Bird, proto: string): Effect.Effect<string, LabError.LabError> =>
-  Effect.map(Bird.protocolLine(bird, proto), (line) => line.split(/\s{2,}/)[4] ?? line)

@@ -34,17 +34,6 @@ const keptPrefixes = ["203.0.113.0/24", "198.51.100.0/25", "198.51.100.200/32"]
 /** In the first run's config only: the restarted daemon does not re-send it, so BIRD's End-of-RIB sweep removes it. */
 const dropped: SpeakerProcess.RouteConfig = { prefix: "192.0.2.128/25" }
 
-/** How often `pattern` occurs in BIRD's log so far. */
-const birdLogCount = (bird: Bird.Bird, pattern: string) =>
-  Effect.map(Bird.log(bird), (text) => text.split(pattern).length - 1)
-
-/** Waits until BIRD's log holds more than `after` occurrences of `pattern`. */
-const waitBirdLog = (bird: Bird.Bird, pattern: string, after: number) =>
-  Poll.until(
-    Effect.map(birdLogCount(bird, pattern), (n) => (n > after ? Option.some(n) : Option.none())),
-    { what: `BIRD log: "${pattern}"`, timeout: "15 seconds", interval: "100 millis" }
-  )
-
 const protocolText = (bird: Bird.Bird, proto: string) => Bird.birdc(bird, "show", "protocols", "all", proto)
 
 const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
@@ -54,11 +43,11 @@ const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
     const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]), `bird-${stop.toLowerCase()}`)
     const peer = { family: "ipv4", gracefulRestart: { restartTime: 30 } } as const
     const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, peer, [...kept, dropped]))
-    yield* Common.birdTableExactly(bird, proto.name, [...keptPrefixes, dropped.prefix!])
+    yield* Bird.routesExactly(bird, proto.name, [...keptPrefixes, dropped.prefix!])
     expect((yield* SpeakerProcess.peer(sp, "bird")).negotiated?.gracefulRestart).toBeDefined()
 
     // The stop: BIRD sees the connection close (no NOTIFICATION) and becomes the helper.
-    const refusedBefore = yield* birdLogCount(bird, "Connection refused")
+    const refusedBefore = yield* Bird.logCount(bird, "Connection refused")
     yield* SpeakerProcess.signal(sp, stop)
     const code = yield* SpeakerProcess.exited(sp)
     if (stop === "SIGTERM") {
@@ -66,22 +55,22 @@ const restartCycle = (stop: "SIGTERM" | "SIGKILL") =>
       const sent = (yield* SpeakerProcess.lines(sp)).filter((l) => l.msg.startsWith("NOTIFICATION sent"))
       expect(sent).toEqual([])
     }
-    yield* waitBirdLog(bird, "Neighbor graceful restart detected", 0)
+    yield* Bird.waitLog(bird, "Neighbor graceful restart detected")
     expect(yield* Bird.log(bird)).not.toContain("Received: Administrative shutdown")
     // Time passes with kbgp away (BIRD's own connect attempt is refused): the routes stay, stale.
-    yield* waitBirdLog(bird, "Connection refused", refusedBefore)
+    yield* Bird.waitLog(bird, "Connection refused", { after: refusedBefore })
     const during = yield* protocolText(bird, proto.name)
     expect(during).toContain("Neighbor graceful restart active")
     expect(during).toMatch(/Neighbor GR:\s+Regular/)
     expect(Bird.parseProtocol(during, proto.name)?.bgpState).not.toBe("Established")
-    yield* Common.birdTableExactly(bird, proto.name, [...keptPrefixes, dropped.prefix!], "1 second")
+    yield* Bird.routesExactly(bird, proto.name, [...keptPrefixes, dropped.prefix!], "1 second")
 
     // Back with --restarting: R bit in the OPEN, the table again, End-of-RIB; BIRD ends the restart.
-    const doneBefore = yield* birdLogCount(bird, "Neighbor graceful restart done")
+    const doneBefore = yield* Bird.logCount(bird, "Neighbor graceful restart done")
     const again = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, peer, kept), { restarting: true, name: "speaker-again" })
     yield* SpeakerProcess.waitFor(again, (l) => l.msg === "End-of-RIB sent" && l.family === "ipv4-unicast", { what: "End-of-RIB sent" })
-    yield* waitBirdLog(bird, "Neighbor graceful restart done", doneBefore)
-    const table = yield* Common.birdTableExactly(bird, proto.name, keptPrefixes)
+    yield* Bird.waitLog(bird, "Neighbor graceful restart done", { after: doneBefore })
+    const table = yield* Bird.routesExactly(bird, proto.name, keptPrefixes)
     expect(table.get("198.51.100.0/25")!.attributes.get("BGP.community")).toBe("(65002,77)")
     const after = yield* protocolText(bird, proto.name)
     expect(after).toContain("Restart recovery") // BIRD saw the R bit (RFC 4724 §3)
@@ -174,12 +163,12 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: graceful restart (${s
         const config = Common.config(lab, { family: "ipv4" }, kept)
         for (const [i, stop] of (["SIGTERM", "SIGKILL"] as const).entries()) {
           const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config, { name: `speaker-${i}` })
-          yield* Common.birdTableExactly(bird, proto.name, keptPrefixes)
+          yield* Bird.routesExactly(bird, proto.name, keptPrefixes)
           expect((yield* SpeakerProcess.peer(sp, "bird")).negotiated).not.toHaveProperty("gracefulRestart")
           yield* SpeakerProcess.signal(sp, stop)
           yield* SpeakerProcess.exited(sp)
           // Well inside the 120 s a GR helper would wait: withdrawn as the session ends.
-          yield* Common.birdTableExactly(bird, proto.name, [], "5 seconds")
+          yield* Bird.routesExactly(bird, proto.name, [], "5 seconds")
           expect(yield* protocolText(bird, proto.name)).not.toContain("Neighbor graceful restart active")
         }
         const log = yield* Bird.log(bird)

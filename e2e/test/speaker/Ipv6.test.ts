@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
+import * as Bird from "../../src/lab/Bird.js"
 import * as Lab from "../../src/lab/Lab.js"
 import * as LabError from "../../src/lab/LabError.js"
 import * as LabSuite from "../../src/lab/LabSuite.js"
@@ -40,7 +41,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: IPv6 (${suite.skip ??
           { prefix: "2001:db8:300::/64", asPath: [65010], largeCommunities: ["65002:6:6"] }
         ]
         const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv6" }, routes))
-        const table = yield* Common.birdTableExactly(bird, proto.name, ["2001:db8:100::10/128", "2001:db8:200::/48", "2001:db8:300::/64"])
+        const table = yield* Bird.routesExactly(bird, proto.name, ["2001:db8:100::10/128", "2001:db8:200::/48", "2001:db8:300::/64"])
         for (const [prefix, r] of table) {
           expect(r.attributes.get("BGP.next_hop")).toBe(lab.kbgp.v6)
           expect(r.via).toEqual([lab.kbgp.v6])
@@ -63,7 +64,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: IPv6 (${suite.skip ??
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]), "bird-ibgp")
         const routes: Array<SpeakerProcess.RouteConfig> = [{ prefix: "2001:db8:700::/48", localPref: 250, communities: ["65001:7"] }]
         yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv6", internal: true }, routes))
-        const table = yield* Common.birdTableExactly(bird, proto.name, ["2001:db8:700::/48"])
+        const table = yield* Bird.routesExactly(bird, proto.name, ["2001:db8:700::/48"])
         const a = table.get("2001:db8:700::/48")!.attributes
         expect(a.get("BGP.next_hop")).toBe(lab.kbgp.v6)
         expect(a.get("BGP.local_pref")).toBe("250")
@@ -86,7 +87,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: IPv6 (${suite.skip ??
           { prefix: "2001:db8:600::/48" } // beside them: global only
         ]
         yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv6" }, routes))
-        const table = yield* Common.birdTableExactly(bird, proto.name, ["2001:db8:400::/48", "2001:db8:500::/48", "2001:db8:600::/48"])
+        const table = yield* Bird.routesExactly(bird, proto.name, ["2001:db8:400::/48", "2001:db8:500::/48", "2001:db8:600::/48"])
         for (const prefix of ["2001:db8:400::/48", "2001:db8:500::/48"]) {
           const r = table.get(prefix)!
           expect(r.attributes.get("BGP.next_hop")).toBe(`${lab.kbgp.v6} ${linkLocal}`)

@@ -5,11 +5,10 @@
  * (skipped otherwise, saying why).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import * as Bird from "../../src/lab/Bird.js"
 import * as Lab from "../../src/lab/Lab.js"
 import * as LabSuite from "../../src/lab/LabSuite.js"
-import * as Poll from "../../src/lab/Poll.js"
 import * as SpeakerProcess from "../../src/lab/SpeakerProcess.js"
 import * as Common from "./Common.js"
 
@@ -34,7 +33,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: listener (${suite.ski
           peers: [{ ...Common.birdPeer(lab, { family: "ipv4" }), passive: true }],
           routes: [{ prefix: "203.0.113.0/24", communities: ["65002:179"] }]
         })
-        const table = yield* Common.birdTableExactly(bird, p4.name, ["203.0.113.0/24"])
+        const table = yield* Bird.routesExactly(bird, p4.name, ["203.0.113.0/24"])
         expect(table.get("203.0.113.0/24")!.attributes.get("BGP.community")).toBe("(65002,179)")
         // BIRD's connection, not ours (the peer is passive): BIRD logs its outgoing connect.
         expect(yield* Bird.log(bird)).toContain(`kbgp4: Connecting to ${lab.kbgp.v4}`)
@@ -44,10 +43,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: listener (${suite.ski
           what: "BIRD's IPv6 session refused"
         })
         expect(String(refused.remote)).toContain(lab.bird.v6)
-        yield* Poll.until(
-          Effect.map(Bird.log(bird), (log) => (/kbgp6: Received: Connection rejected/i.test(log) ? Option.some(log) : Option.none())),
-          { what: "BIRD logs Cease 6/5", timeout: "10 seconds", interval: "100 millis" }
-        )
+        yield* Bird.waitLog(bird, /kbgp6: Received: Connection rejected/i, { timeout: "10 seconds" }) // Cease 6/5
         expect(Bird.parseProtocol(yield* Bird.birdc(bird, "show", "protocols", "all", stranger.name), stranger.name)?.bgpState).not.toBe(
           "Established"
         )

@@ -32,9 +32,10 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: reloads (${suite.skip
         const routes: ReadonlyArray<SpeakerProcess.RouteConfig> = [{ prefix: "203.0.113.0/24" }, { prefix: "2001:db8:100::/48" }]
         const config: SpeakerProcess.Config = { routerId: lab.kbgp.v4, localAs: Lab.KBGP_AS, peers: [peer4, peer6], routes }
         const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config, { watch: true })
-        yield* Common.birdTableExactly(bird, p4.name, ["203.0.113.0/24"])
-        yield* Common.birdTableExactly(bird, p6.name, ["2001:db8:100::/48"])
-        const since4 = yield* Common.since(bird, p4.name)
+        yield* Bird.routesExactly(bird, p4.name, ["203.0.113.0/24"])
+        yield* Bird.routesExactly(bird, p6.name, ["2001:db8:100::/48"])
+        const since4 = (yield* Bird.protocol(bird, p4.name)).since
+        expect(since4).toBeDefined()
 
         // Edit the file (written beside it and renamed over, as editors do); no signal.
         const edit = (next: SpeakerProcess.Config) =>
@@ -53,20 +54,20 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: reloads (${suite.skip
         // bird6 was reset with 6/6 and came back with the new hold time and both routes.
         yield* Bird.waitProtocol(bird, p6.name, (p) => p.bgpState === "Established" && p.holdTime === 6, { what: "Established again, hold time 6" })
         expect(yield* Bird.log(bird)).toContain("kbgp6: Received: Other configuration change")
-        yield* Common.birdTableExactly(bird, p6.name, ["2001:db8:100::/48", "2001:db8:200::/48"])
+        yield* Bird.routesExactly(bird, p6.name, ["2001:db8:100::/48", "2001:db8:200::/48"])
         expect((yield* SpeakerProcess.peer(sp, "bird6")).establishedCount).toBe(2)
         // bird4 kept its session and got its new route as an UPDATE.
-        yield* Common.birdTableExactly(bird, p4.name, ["203.0.113.0/24", "198.51.100.0/24"])
-        expect(yield* Common.since(bird, p4.name)).toBe(since4)
+        yield* Bird.routesExactly(bird, p4.name, ["203.0.113.0/24", "198.51.100.0/24"])
+        expect((yield* Bird.protocol(bird, p4.name)).since).toBe(since4)
         expect((yield* SpeakerProcess.peer(sp, "bird4")).establishedCount).toBe(1)
         expect(yield* Bird.log(bird)).not.toContain("kbgp4: Received:")
 
         // Removing bird6: Cease 6/3 to it, its routes gone from BIRD; bird4 untouched.
         const removed = yield* edit({ ...config, peers: [peer4], routes: more })
         expect(removed.peersRemoved).toEqual(["bird6"])
-        yield* Common.birdTableExactly(bird, p6.name, [])
+        yield* Bird.routesExactly(bird, p6.name, [])
         expect(yield* Bird.log(bird)).toContain("kbgp6: Received: Peer de-configured")
-        expect(yield* Common.since(bird, p4.name)).toBe(since4)
+        expect((yield* Bird.protocol(bird, p4.name)).since).toBe(since4)
 
         // A file that does not validate is refused whole: logged with its field, the running config stays.
         const refused = yield* SpeakerProcess.reload(sp, {
@@ -77,8 +78,8 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: reloads (${suite.skip
         expect(refused.level).toBe("error")
         expect(refused.msg).toBe("the new config is not valid; the running one stays")
         expect(JSON.stringify(refused.problems)).toContain("routes[0].communities[0]")
-        yield* Common.birdTableExactly(bird, p4.name, ["203.0.113.0/24", "198.51.100.0/24"], "1 second")
-        expect(yield* Common.since(bird, p4.name)).toBe(since4)
+        yield* Bird.routesExactly(bird, p4.name, ["203.0.113.0/24", "198.51.100.0/24"], "1 second")
+        expect((yield* Bird.protocol(bird, p4.name)).since).toBe(since4)
       }),
       { timeout: "35 seconds" }
     ), TIMEOUT)

@@ -43,11 +43,12 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: route refresh (${suit
         const proto = Lab.birdPeer(lab, { family: "ipv4" })
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), Common.config(lab, { family: "ipv4" }, routes))
-        const before = yield* Common.birdTableExactly(bird, proto.name, prefixes)
+        const before = yield* Bird.routesExactly(bird, proto.name, prefixes)
         const peerBefore = yield* SpeakerProcess.peer(sp, "bird")
         expect(peerBefore.negotiated?.enhancedRouteRefresh).toBe(true)
         const importsBefore = yield* importUpdatesReceived(bird, proto.name)
-        const sinceBefore = yield* Common.since(bird, proto.name)
+        const sinceBefore = (yield* Bird.protocol(bird, proto.name)).since
+        expect(sinceBefore).toBeDefined()
         const from = (yield* SpeakerProcess.lines(sp)).length
 
         yield* Bird.birdc(bird, "reload", "in", proto.name)
@@ -69,10 +70,10 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: route refresh (${suit
         // EoRR too, and swept whatever the refresh had not re-sent. The table must be intact.
         const barrier = "192.0.2.192/26"
         yield* SpeakerProcess.reload(sp, Common.config(lab, { family: "ipv4" }, [...routes, { prefix: barrier }]))
-        const after = yield* Common.birdTableExactly(bird, proto.name, [...prefixes, barrier])
+        const after = yield* Bird.routesExactly(bird, proto.name, [...prefixes, barrier])
         for (const p of prefixes) expect(after.get(p)!.attributes).toEqual(before.get(p)!.attributes)
         expect(peer.establishedCount).toBe(1)
-        expect(yield* Common.since(bird, proto.name)).toBe(sinceBefore)
+        expect((yield* Bird.protocol(bird, proto.name)).since).toBe(sinceBefore)
       }),
       { timeout: "35 seconds" }
     ), TIMEOUT)

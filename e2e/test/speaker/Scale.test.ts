@@ -67,7 +67,8 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: 10,000 routes (${suit
         const sp = yield* SpeakerProcess.start(SpeakerProcess.inLab(lab), config([{ prefixes: a, communities: ["65002:1"] }, { prefixes: b, med: 10 }]))
         yield* waitExactly(bird, proto.name, new Set([...a, ...b]), "the first 10,000")
         expect(yield* Bird.birdc(bird, "show", "route", "protocol", proto.name, "count")).toContain("10000 of 10000 routes")
-        const sinceBefore = yield* Common.since(bird, proto.name)
+        const sinceBefore = (yield* Bird.protocol(bird, proto.name)).since
+        expect(sinceBefore).toBeDefined()
 
         // The burst: each reload is applied by the daemon, none waits for BIRD.
         const steps: Array<ReadonlyArray<SpeakerProcess.RouteConfig>> = [
@@ -119,7 +120,7 @@ describe.skipIf(suite.skip !== undefined)(`speaker daemon: 10,000 routes (${suit
         const kept = yield* Bird.routesFor(bird, b[0]!)
         expect(kept[0]?.attributes.get("BGP.med")).toBe("10")
         expect(kept[0]?.attributes.has("BGP.community")).toBe(false)
-        expect(yield* Common.since(bird, proto.name)).toBe(sinceBefore)
+        expect((yield* Bird.protocol(bird, proto.name)).since).toBe(sinceBefore)
         const peer = yield* SpeakerProcess.peer(sp, "bird")
         expect(peer.establishedCount).toBe(1)
         expect(peer.families.find((f) => f.family === "ipv4-unicast")?.advertised).toBe(expected.size)
