@@ -13,8 +13,9 @@
  * the malformed message the peer announces a second prefix validly, and once
  * that one is in the Adj-RIB-In the malformed message has been handled.
  */
-import { Effect, type Scope } from "effect"
+import { Effect, Option, type Scope } from "effect"
 import { type Message, type Prefixes, Text } from "@kbgp/wire"
+import * as Poll from "../lab/Poll.js"
 import * as SpeakerProcess from "../lab/SpeakerProcess.js"
 import * as Craft from "./Craft.js"
 import { EvilPeer } from "./EvilPeer.js"
@@ -125,7 +126,6 @@ export interface Env {
   /** The good peer's session as the speaker saw it when the file started. */
   readonly goodEstablishedAt: number
   readonly goodEstablishedCount: number
-  readonly baselineRssKiB: number
 }
 
 /** Run an Effect from promise code (the status client fails with LabError). */
@@ -162,20 +162,19 @@ export const setup = (
     yield* Effect.promise(() =>
       good.send(Craft.update({ attributes: [Craft.Attr.origin(0), Craft.Attr.asPath([Craft.seq(GOOD_AS)]), Craft.Attr.nextHop("192.0.2.2")], nlri: Craft.prefixes(GOOD_PREFIX) }))
     )
-    for (let i = 0; ; i++) {
-      const rs = yield* SpeakerProcess.routes(sp, { peer: "good", direction: "received" })
-      if (rs.some((r) => r.prefix === GOOD_PREFIX)) break
-      if (i > 100) return yield* Effect.fail(new Error("the good peer's route never reached the speaker's RIB"))
-      yield* Effect.sleep("50 millis")
-    }
+    yield* Poll.until(
+      Effect.map(SpeakerProcess.routes(sp, { peer: "good", direction: "received" }), (rs) =>
+        rs.some((r) => r.prefix === GOOD_PREFIX) ? Option.some(true) : Option.none()
+      ),
+      { what: `the good peer's ${GOOD_PREFIX} in the speaker's Adj-RIB-In`, timeout: "5 seconds", interval: "50 millis" }
+    )
     const g = yield* SpeakerProcess.peer(sp, "good")
     return {
       sp,
       port,
       good,
       goodEstablishedAt: Number(g.establishedAt),
-      goodEstablishedCount: g.establishedCount,
-      baselineRssKiB: LocalSpeaker.rssKiB(sp.process.pid) ?? 0
+      goodEstablishedCount: g.establishedCount
     }
   })
 
@@ -209,14 +208,15 @@ const receivedRoute = async (env: Env, index: number, prefix: string) => {
 }
 
 /** Poll the peer's Adj-RIB-In until `prefix` is there (or, with `present` false, gone); false on timeout. */
-export const waitRoute = async (env: Env, index: number, prefix: string, present = true, ms = 5000): Promise<boolean> => {
-  const deadline = Date.now() + ms
-  while (true) {
-    if (((await receivedRoute(env, index, prefix)) !== undefined) === present) return true
-    if (Date.now() > deadline) return false
-    await sleep(20)
-  }
-}
+export const waitRoute = (env: Env, index: number, prefix: string, present = true, ms = 5000): Promise<boolean> =>
+  Effect.runPromise(
+    Poll.until(
+      Effect.map(SpeakerProcess.routes(env.sp, { peer: evilName(index), direction: "received" }), (rs) =>
+        rs.some((r) => r.prefix === prefix) === present ? Option.some(true) : Option.none()
+      ),
+      { what: `${prefix} ${present ? "in" : "gone from"} ${evilName(index)}'s Adj-RIB-In`, timeout: `${ms} millis`, interval: "20 millis" }
+    ).pipe(Effect.orElseSucceed(() => false))
+  )
 
 export const contextFor = (c: Pick<Case, "session">, index: number): CaseContext => {
   const asn = peerAs(c.session)
