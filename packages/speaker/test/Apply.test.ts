@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { MemoryTransport } from "@kbgp/fsm"
 import { Policy } from "@kbgp/rib"
-import { Effect, Either, Option } from "effect"
+import { Clock, Effect, Either, Fiber, Option, Stream } from "effect"
 import { Text } from "@kbgp/wire"
 import type { DesiredState } from "../src/DesiredState.js"
 import { advance, announce, desired, established, type Router, router, run, speaker, until, updates } from "./helpers/SpeakerHarness.js"
@@ -129,6 +129,50 @@ describe("Speaker.apply", () => {
         expect([notifications(ra), notifications(rb)]).toEqual([["6/3"], ["6/6"]])
         expect(s.events.filter((e) => e._tag === "PeerRemoved")).toEqual([{ _tag: "PeerRemoved", peer: "a" }])
         expect((yield* s.speaker.peers).map((p) => p.name)).toEqual(["b"])
+      })
+    ))
+
+  test("removing three peers whose NOTIFICATION cannot drain waits for the drains together, and does not hold up other calls", () =>
+    run(
+      Effect.gen(function* () {
+        // A small socket buffer, and routers that stop reading on request: the speaker's writes then block.
+        const net = yield* MemoryTransport.make({ highWater: 512 })
+        const reading = yield* Effect.makeLatch(true)
+        const stalling: MemoryTransport.MemoryNetwork = {
+          ...net,
+          transport: {
+            connect: (o) => Effect.map(net.transport.connect(o), (c) => ({ ...c, reads: Stream.tap(c.reads, () => reading.await) })),
+            listen: net.transport.listen
+          }
+        }
+        const s = yield* speaker(net)
+        const three = [1, 2, 3].map((i) => ({ name: `p${i}`, address: `10.0.1.${i}`, asn: 65100 + i, passive: true }))
+        yield* s.speaker.apply(desired(three))
+        const routers: Array<Router> = []
+        for (const p of three) routers.push(yield* router(stalling, { address: p.address, asn: p.asn }))
+        for (const r of routers) yield* established(r)
+        yield* advance(60)
+        yield* reading.close
+        // The routers take one more read and stop; then more than the buffer holds: each speaker writer blocks.
+        yield* s.speaker.apply(desired(three, [{ prefix: "192.0.2.0/24" }]))
+        yield* advance(60)
+        const prefixes = Array.from({ length: 400 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`)
+        yield* s.speaker.apply(desired(three, [{ prefixes }]))
+        yield* advance(60)
+
+        const start = yield* Clock.currentTimeMillis
+        const removal = yield* Effect.fork(s.speaker.apply(desired([], [{ prefixes }])))
+        yield* advance(0)
+        // The speaker answers while the NOTIFICATIONs wait to drain.
+        const during = yield* Effect.fork(s.speaker.peers)
+        yield* advance(0)
+        const statuses = yield* Fiber.poll(during)
+        expect(Option.isSome(statuses)).toBe(true)
+        for (let i = 0; i < 20 && Option.isNone(yield* Fiber.poll(removal)); i++) yield* advance(1_000)
+        const result = yield* Fiber.join(removal)
+        expect(result.peersRemoved).toEqual(["p1", "p2", "p3"])
+        // One drain time (at most 5 s), not three.
+        expect((yield* Clock.currentTimeMillis) - start).toBeLessThanOrEqual(6_000)
       })
     ))
 

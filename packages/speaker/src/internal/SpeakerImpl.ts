@@ -20,6 +20,7 @@ import {
   Either,
   ExecutionStrategy,
   Exit,
+  Fiber,
   FiberMap,
   PubSub,
   Queue,
@@ -587,22 +588,27 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
      * End the peer's session: with a NOTIFICATION (a Cease), by severing the
      * connection without one (graceful restart), or by just closing a session
      * that is already down. The peer's routes are handled as for any session end.
+     *
+     * This part runs under the lock and returns the rest: letting the
+     * NOTIFICATION drain (at most 5 s) and closing the session's scope, which
+     * `apply` runs outside the lock, for every peer it ends at once.
      */
-    const endSession = (peer: Peer, how: Message.Notification | "sever" | "close"): Effect.Effect<void> =>
+    const beginEndSession = (peer: Peer, how: Message.Notification | "sever" | "close"): Effect.Effect<Effect.Effect<void>> =>
       Effect.gen(function* () {
         const session = peer.session
         const scope = peer.sessionScope
-        if (session === undefined || scope === undefined) return
+        if (session === undefined || scope === undefined) return Effect.void
         peer.session = undefined
         peer.sessionScope = undefined
         const n = peer.current
         let reason: Action.DownReason = { _tag: "ConnectionLost" }
+        let drain: Effect.Effect<void> = Effect.void
         if (how === "sever") {
           yield* peer.transport.sever
         } else if (how !== "close") {
           yield* session.signal({ _tag: "ManualStop", notification: how })
           // Let the NOTIFICATION drain before the scope closes the connection.
-          yield* Effect.ignore(Effect.timeout(peer.transport.idle, "5 seconds"))
+          drain = Effect.ignore(Effect.timeout(peer.transport.idle, "5 seconds"))
           // RFC 8538 §5: with the N bit, 6/1, 6/2 and 6/3 went out as a Hard Reset (the FSM wraps them).
           const wrapped =
             n?.gracefulRestart?.notification === true && how.code === Notification.ErrorCode.Cease && how.subcode >= 1 && how.subcode <= 3
@@ -610,8 +616,11 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
         }
         if (n !== undefined) yield* onDown(peer, reason, n)
         peer.state = "Idle"
-        yield* Scope.close(scope, Exit.void)
+        return Effect.zipRight(drain, Scope.close(scope, Exit.void))
       })
+
+    /** `beginEndSession` and the rest at once (the drain, if any, waits where it runs). */
+    const endSession = (peer: Peer, how: Message.Notification | "sever" | "close"): Effect.Effect<void> => Effect.flatten(beginEndSession(peer, how))
 
     // --- peers -----------------------------------------------------------------------------------------------
 
@@ -620,7 +629,8 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
         ? Effect.void
         : Effect.ignore(listener.listener.setPeer(s.matchAddress, remove ? undefined : PeerModule.listenerSecurity(s)))
 
-    const addPeer = (s: PeerModule.Settings, index: number) =>
+    /** A new peer; its session starts now, or (`start` false) when the caller starts it. */
+    const addPeer = (s: PeerModule.Settings, index: number, start = true) =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(peersScope, ExecutionStrategy.sequential)
         const peer: Peer = {
@@ -653,32 +663,40 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
         peers.set(s.name, peer)
         yield* Effect.forkIn(senderLoop(peer), scope)
         yield* setListenerPeer(s, false)
-        yield* startSession(peer)
+        if (start) yield* startSession(peer)
         yield* emit({ _tag: "PeerAdded", peer: s.name })
+        return peer
       })
 
+    /**
+     * Take the peer out under the lock (NOTIFICATION signalled, routes and
+     * group gone, timers stopped); returns the rest to run outside the lock:
+     * the drain, then closing the peer's scope.
+     */
     const removePeer = (peer: Peer, notification: Message.Notification) =>
       Effect.gen(function* () {
         peer.removed = true
-        yield* endSession(peer, notification)
+        const finish = yield* beginEndSession(peer, notification)
+        yield* FiberMap.clear(peer.timers)
         yield* leaveGroup(peer)
         ribOf().removePeer(peer.ribId)
         yield* setListenerPeer(peer.settings, true)
         peers.delete(peer.settings.name)
-        yield* Scope.close(peer.scope, Exit.void)
+        return Effect.zipRight(finish, Scope.close(peer.scope, Exit.void))
       })
 
+    /** Like `removePeer` for a peer that stays: its new session is the caller's to start, after the drain. */
     const resetPeer = (peer: Peer, s: PeerModule.Settings, changed: ReadonlyArray<string>) =>
       Effect.gen(function* () {
         // RFC 4486 §4: Cease 6/6 Other Configuration Change.
-        yield* endSession(peer, cease(Notification.CeaseSubcode.OtherConfigurationChange))
+        const finish = yield* beginEndSession(peer, cease(Notification.CeaseSubcode.OtherConfigurationChange))
         yield* setListenerPeer(peer.settings, true)
         peer.settings = s
         const d = ribOf().configurePeer(peer.ribId, PeerModule.ribConfig(s))
         yield* onAlerts(peer, d)
         yield* setListenerPeer(s, false)
-        yield* startSession(peer)
         yield* emit({ _tag: "PeerReset", peer: s.name, changed })
+        return finish
       })
 
     // --- listener --------------------------------------------------------------------------------------------
@@ -776,7 +794,18 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
       return { global: { routerId: id.right, localAs: d.localAs }, listener: want, peers: settings, local: table }
     }
 
-    const apply = (d: DesiredState): Effect.Effect<ApplyResult, SpeakerError.SpeakerError> =>
+    /**
+     * What `apply` does under the lock. Sessions it ends are only signalled
+     * there: `finish` lets their NOTIFICATIONs drain and closes them, and
+     * `start` are the peers whose new session starts after that, so a peer
+     * still sees the NOTIFICATION and the close before the new connection.
+     */
+    const applyLocked = (
+      d: DesiredState
+    ): Effect.Effect<
+      { readonly result: ApplyResult; readonly finish: ReadonlyArray<Effect.Effect<void>>; readonly start: ReadonlyArray<Peer> },
+      SpeakerError.SpeakerError
+    > =>
       locked(
         Effect.gen(function* () {
           if (stopped) return yield* Effect.fail(new SpeakerError.SpeakerError({ reason: "Stopped", path: "", detail: "the speaker was stopped" }))
@@ -788,6 +817,8 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
           const removed: Array<string> = []
           const reset: Array<{ readonly peer: string; readonly changed: ReadonlyArray<string> }> = []
           const updated: Array<string> = []
+          const finish: Array<Effect.Effect<void>> = []
+          const start: Array<Peer> = []
 
           const wanted = new Map(c.peers.map((s, i) => [s.name, { s, i }]))
           // Router id and local AS are in every session: a change resets them all (peers that stay).
@@ -801,12 +832,12 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
               const name = p.settings.name
               if (!wanted.has(name)) {
                 // Removed in the same apply: Cease 6/3, reported as removed, not as reset.
-                yield* removePeer(p, cease(Notification.CeaseSubcode.PeerDeconfigured))
+                finish.push(yield* removePeer(p, cease(Notification.CeaseSubcode.PeerDeconfigured)))
                 removed.push(name)
                 yield* emit({ _tag: "PeerRemoved", peer: name })
                 continue
               }
-              yield* removePeer(p, cease(Notification.CeaseSubcode.OtherConfigurationChange))
+              finish.push(yield* removePeer(p, cease(Notification.CeaseSubcode.OtherConfigurationChange)))
               reset.push({ peer: name, changed })
             }
           }
@@ -840,7 +871,7 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
           for (const p of [...peers.values()]) {
             if (!wanted.has(p.settings.name)) {
               // RFC 4486 §4: Cease 6/3 Peer De-configured.
-              yield* removePeer(p, cease(Notification.CeaseSubcode.PeerDeconfigured))
+              finish.push(yield* removePeer(p, cease(Notification.CeaseSubcode.PeerDeconfigured)))
               removed.push(p.settings.name)
               yield* emit({ _tag: "PeerRemoved", peer: p.settings.name })
             }
@@ -848,14 +879,17 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
           for (const [name, { s, i }] of wanted) {
             const p = peers.get(name)
             if (p === undefined) {
-              yield* addPeer(s, i)
-              if (!globalChanged) added.push(name)
+              // After a global change the peers come back once the old sessions are closed.
+              const peer = yield* addPeer(s, i, !globalChanged)
+              if (globalChanged) start.push(peer)
+              else added.push(name)
               continue
             }
             p.index = i
             const fields = PeerModule.resetFields(p.settings, s)
             if (fields.length > 0) {
-              yield* resetPeer(p, s, fields)
+              finish.push(yield* resetPeer(p, s, fields))
+              start.push(p)
               reset.push({ peer: name, changed: fields })
               continue
             }
@@ -888,6 +922,31 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
             listenerChanged
           }
           yield* emit({ _tag: "Applied", result })
+          return { result, finish, start }
+        })
+      )
+
+    const apply = (d: DesiredState): Effect.Effect<ApplyResult, SpeakerError.SpeakerError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          const { finish, result, start } = yield* restore(applyLocked(d))
+          if (finish.length === 0 && start.length === 0) return result
+          // Every NOTIFICATION was signalled under the lock; the drains (up to 5 s each) run together, outside it,
+          // then the reset peers start again. On a fiber of the speaker's scope: it runs to its end even when the
+          // caller stops waiting (else a reset peer could stay without a session).
+          const tail = Effect.zipRight(
+            Effect.forEach(finish, (f) => f, { concurrency: "unbounded", discard: true }),
+            locked(
+              Effect.forEach(
+                start,
+                // A later apply may have removed the peer, or started its session, meanwhile.
+                (p) => (stopped || p.removed || peers.get(p.settings.name) !== p || p.session !== undefined ? Effect.void : startSession(p)),
+                { discard: true }
+              )
+            )
+          )
+          const fiber = yield* Effect.forkIn(Effect.interruptible(tail), speakerScope)
+          yield* restore(Fiber.join(fiber))
           return result
         })
       )
