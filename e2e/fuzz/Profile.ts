@@ -38,8 +38,6 @@ export const profiles: ReadonlyArray<Profile> = [
   { name: "ebgp-ext-v6", localAs: 64512, peerAs: 4200000002, asn4: true, extendedMessage: true, addPath: [], families: [V4, V6], extendedNextHop: true, gracefulRestart: true, delayOpen: true }
 ]
 
-export const byName = (name: string): Profile | undefined => profiles.find((p) => p.name === name)
-
 /** States a case may start in: every state that reads messages from a connection. */
 export const startStates = ["Connect", "Active", "DelayOpen", "OpenSent", "OpenConfirm", "Established"] as const
 export type StartState = (typeof startStates)[number]

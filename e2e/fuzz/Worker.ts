@@ -18,9 +18,9 @@ export interface Start {
 }
 
 export type Report =
-  | { readonly _tag: "Ready"; readonly poolSize: number }
-  | { readonly _tag: "Finding"; readonly index: number; readonly kind: "crash" | "violation" | "slow"; readonly error: string; readonly millis: number }
-  | { readonly _tag: "Done"; readonly cases: number; readonly slowestMs: number; readonly slowestIndex: number }
+  | { readonly _tag: "Ready" }
+  | { readonly _tag: "Finding"; readonly index: number; readonly kind: "crash" | "violation" | "slow"; readonly error: string }
+  | { readonly _tag: "Done"; readonly slowestMs: number; readonly slowestIndex: number }
 
 declare const self: Worker
 
@@ -41,7 +41,7 @@ const rerunMillis = (pool: Cases.Pool, seed: number, index: number): number => {
 self.onmessage = (ev: MessageEvent<Start>) => {
   const { seed, from, stride, end, caseMs, progress } = ev.data
   const pool = Cases.makePool(seed)
-  self.postMessage({ _tag: "Ready", poolSize: pool.size } satisfies Report)
+  self.postMessage({ _tag: "Ready" } satisfies Report)
   let done = 0
   let slowestMs = 0
   let slowestIndex = -1
@@ -53,7 +53,7 @@ self.onmessage = (ev: MessageEvent<Start>) => {
       Target.run({ built: pool.profiles[c.profile]!.built, start: c.start, bytes: c.bytes, splits: c.splits, text: c.text })
     } catch (e) {
       const kind = e instanceof Target.Violation ? "violation" : "crash"
-      self.postMessage({ _tag: "Finding", index: i, kind, error: describe(e), millis: performance.now() - t0 } satisfies Report)
+      self.postMessage({ _tag: "Finding", index: i, kind, error: describe(e) } satisfies Report)
     }
     const ms = performance.now() - t0
     if (ms > slowestMs) {
@@ -62,11 +62,11 @@ self.onmessage = (ev: MessageEvent<Start>) => {
     }
     // A slow case is timed again before it counts: a GC pause or a busy machine is not a finding.
     if (ms > caseMs && rerunMillis(pool, seed, i) > caseMs) {
-      self.postMessage({ _tag: "Finding", index: i, kind: "slow", error: `case took ${ms.toFixed(1)} ms (bound ${caseMs} ms)`, millis: ms } satisfies Report)
+      self.postMessage({ _tag: "Finding", index: i, kind: "slow", error: `case took ${ms.toFixed(1)} ms (bound ${caseMs} ms)` } satisfies Report)
     }
     done++
     if ((done & 1023) === 0) Atomics.store(progress, 1, done)
   }
   Atomics.store(progress, 1, done)
-  self.postMessage({ _tag: "Done", cases: done, slowestMs, slowestIndex } satisfies Report)
+  self.postMessage({ _tag: "Done", slowestMs, slowestIndex } satisfies Report)
 }

@@ -95,12 +95,6 @@ export const reconfigure = (bird: Bird, config: BirdConfig.BirdConfig): Effect.E
 export const disable = (bird: Bird, name: string, message?: string): Effect.Effect<string, LabError.LabError> =>
   message === undefined ? birdc(bird, "disable", name) : birdc(bird, "disable", name, JSON.stringify(message))
 
-export const enable = (bird: Bird, name: string): Effect.Effect<string, LabError.LabError> => birdc(bird, "enable", name)
-
-/** Restarts one protocol (drops and re-opens its session). */
-export const restartProtocol = (bird: Bird, name: string): Effect.Effect<string, LabError.LabError> =>
-  birdc(bird, "restart", name)
-
 /** The log of this run of the daemon so far (a restart writes a new file). */
 export const log = (bird: Bird): Effect.Effect<string> => bird.process.log()
 

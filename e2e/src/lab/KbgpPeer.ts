@@ -200,10 +200,7 @@ export const waitState = (
     { what: `kbgp session ${state}`, timeout, interval: "50 millis" }
   )
 
-/** The NOTIFICATIONs received so far, as (code, subcode, shutdown text). */
-export const notificationsReceived = (peer: KbgpPeer): Array<Session.NotificationInfo> =>
-  peer.events.flatMap((t) => (t.event._tag === "NotificationReceived" ? [t.event.info] : []))
-
+/** The NOTIFICATIONs sent so far. */
 export const notificationsSent = (peer: KbgpPeer): Array<Session.NotificationInfo> =>
   peer.events.flatMap((t) => (t.event._tag === "NotificationSent" ? [t.event.info] : []))
 
