@@ -150,9 +150,14 @@ export const enter = (ns: Netns): Effect.Effect<void, LabError.LabError, Scope.S
       catch: (e) => LabError.make("Setup", `cannot enter namespace ${ns.name}: ${String(e)}`)
     }),
     (back) =>
-      Effect.sync(() => {
-        Setns.enterFd(back)
+      Effect.suspend(() => {
+        const result = Setns.enterFd(back)
         Setns.close(back)
+        // A defect, not something to ignore: the thread would stay in a namespace about to be deleted,
+        // and every socket and process the rest of this file (or the next one) opens would land there.
+        return result === 0
+          ? Effect.void
+          : Effect.dieMessage(`cannot return the test thread from namespace ${ns.name} to its previous one (setns returned ${result})`)
       })
   )
 
