@@ -56,8 +56,8 @@ export interface Options {
   readonly pid: number
   /**
    * Run on every poll: `birdc show status` on every BIRD that exports the table (the
-   * feeder, or BIRD as the speaker). BIRD 2.0.12 can sit ~3 s on a large export unless
-   * its control socket is poked (RUNTIME-FACTS); poking it gives BIRD its best time.
+   * feeder, or BIRD as the speaker). BIRD 2.0.12 was seen to sit ~3 s on a large export in
+   * this lab unless a command arrives on its control socket; poking it gives BIRD its best time.
    */
   readonly pokes?: ReadonlyArray<Effect.Effect<unknown, LabError.LabError>>
   readonly interval?: Duration.DurationInput

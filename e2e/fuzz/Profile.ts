@@ -1,8 +1,8 @@
 /**
  * Session profiles for the fuzzer: an FSM config for our side, the peer's OPEN
  * (the OPEN a mirrored config would send), and the FSM states a case may start
- * in. A profile is plain data, so a corpus file names it in one JSON line and the
- * replay test rebuilds exactly the same states.
+ * in. A profile is plain data, so a corpus file names it in a `# profile: NAME`
+ * comment line and the replay test rebuilds exactly the same states.
  */
 import { Family } from "@kbgp/wire"
 import type { Context } from "@kbgp/wire"

@@ -9,8 +9,8 @@
  * progress in shared memory. A case that throws, breaks a promise of the API, or
  * takes longer than --case-ms (timed twice) is a finding; a case that does not
  * return within --watchdog-ms is a hang: the worker is terminated and replaced.
- * Each distinct finding is written to `test/corpus/` (hex plus a note of the seed,
- * case and mutation), which `test/Corpus.test.ts` replays in every `bun test`.
+ * Each distinct finding is written to `packages/wire/test/corpus/` (hex plus a note of
+ * the seed, case and mutation), which `e2e/test/fuzz/Corpus.test.ts` replays in every `bun test`.
  * The run's figures go to `fuzz/last-run.json` (git-ignored).
  */
 import { availableParallelism } from "node:os"

@@ -53,7 +53,7 @@ export interface CaseContext {
   readonly followUp: string
   /** Valid ORIGIN, AS_PATH, NEXT_HOP for this session. */
   readonly base: () => Array<Uint8Array>
-  /** An UPDATE for `prefix` with the base attributes where `replace` (type code → attribute, or null to drop) says. */
+  /** An UPDATE for `prefix`: the base attributes with `changes` applied (type code → attribute, or null to drop it), then `extra`. */
   readonly updateWith: (changes: ReadonlyArray<readonly [number, Uint8Array | null]>, extra?: ReadonlyArray<Uint8Array>) => Uint8Array
 }
 

@@ -32,7 +32,11 @@ export interface Options {
    * so a test decides when the session sees them (`session.accept`).
    */
   readonly holdInbound?: boolean
-  /** How long one outgoing connect may take (default 3 s; below the 2 s ConnectRetry to see it fail). */
+  /**
+   * How long one outgoing connect may take (default 3 s). A test that wants to see a connect fail
+   * with its own reason (a wrong MD5 key: no SYN-ACK) sets it below the 2 s ConnectRetry time, so the
+   * attempt times out before the FSM abandons it.
+   */
   readonly connectTimeout?: Duration.DurationInput
 }
 

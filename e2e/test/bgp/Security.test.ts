@@ -92,7 +92,7 @@ describe.skipIf(suite.skip !== undefined)(`socket security with BIRD (${suite.sk
       Effect.gen(function* () {
         const lab = yield* LabSuite.CurrentLab
         const proto = Lab.birdPeer(lab, { family: "ipv4", ttlSecurity: true })
-        // A fresh BIRD per test: one that saw bad-TTL attempts can stay stuck in OpenSent (RUNTIME-FACTS.md).
+        // A fresh BIRD per test: with `ttl security on`, a BIRD that saw bad-TTL attempts can stay stuck in OpenSent.
         const bird = yield* Lab.startBird(lab, Lab.birdConfig(lab, [proto]))
         const base = yield* Netns.counters(lab.birdNs.name, ["TcpExtTCPMinTTLDrop"])
         const kbgp = yield* KbgpPeer.start(lab, { family: "ipv4" })

@@ -1,5 +1,5 @@
 /**
- * Replays every file of `test/corpus/` through the fuzz target (Framer, decode,
+ * Replays every file of `packages/wire/test/corpus/` through the fuzz target (Framer, decode,
  * the FSM's transition, and what the driver does with the results): fuzz findings
  * stay fixed, and the hand-written seeds pin their outcome. A file is comment
  * lines (`# key: value`) and hex lines (one stream); the keys it reads:
@@ -7,8 +7,8 @@
  * default Established), `splits` (chunk offsets), `text`, and for seeds `expect`:
  * the first frame's outcome, a message tag or `error CODE/SUBCODE`.
  *
- * This file is type-checked with the fuzz project (fuzz/tsconfig.json), not with
- * the wire package: it drives @kbgp/fsm, which depends on wire.
+ * It lives in e2e (type-checked with e2e/tsconfig.json, beside fuzz/), not in the
+ * wire package next to its corpus: it drives @kbgp/fsm, which depends on wire.
  */
 import { describe, expect, test } from "bun:test"
 import { readdirSync, readFileSync } from "node:fs"
@@ -54,7 +54,7 @@ const firstOutcome = (bytes: Uint8Array, b: Profile.Built, start: Profile.StartS
   return WireError.isWireError(m) ? `error ${m.code}/${m.subcode}` : m._tag
 }
 
-describe("fuzz corpus (test/corpus): every file replays without an exception", () => {
+describe("fuzz corpus (packages/wire/test/corpus): every file replays without an exception", () => {
   test("the corpus is not empty", () => {
     expect(files.length).toBeGreaterThan(0)
   })

@@ -2,7 +2,7 @@
  * The pieces of the speaker harness that need neither root nor BIRD: `Process` log files
  * (one per start, both streams, never a previous run's leftovers) and `SpeakerProcess.render`.
  */
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { describe, expect, test } from "bun:test"
 import { Effect } from "effect"
@@ -21,11 +21,16 @@ const runSh = (script: string, logFile: string) =>
 
 describe("speaker harness", () => {
   test("a process log keeps stdout and stderr lines in order, and a reused file name starts empty", async () => {
-    const logFile = `${mkdtempSync(`${tmpdir()}/kbgp-harness-`)}/x.log`
-    const first = await Effect.runPromise(runSh("echo out1; echo err1 >&2; echo out2", logFile))
-    expect(first).toBe("out1\nerr1\nout2\n")
-    const second = await Effect.runPromise(runSh("echo new", logFile))
-    expect(second).toBe("new\n")
+    const dir = mkdtempSync(`${tmpdir()}/kbgp-harness-`)
+    try {
+      const logFile = `${dir}/x.log`
+      const first = await Effect.runPromise(runSh("echo out1; echo err1 >&2; echo out2", logFile))
+      expect(first).toBe("out1\nerr1\nout2\n")
+      const second = await Effect.runPromise(runSh("echo new", logFile))
+      expect(second).toBe("new\n")
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test("render writes the config as YAML the daemon reads back field for field", () => {

@@ -1,8 +1,8 @@
 /**
  * `bun run speaker` over an IPv6 session to a real BIRD 2: the MP_REACH_NLRI next hop is
  * kbgp's global address, or global + link-local (RFC 2545 §3) when the route has a
- * `linkLocalNextHop`; BIRD shows both and, as a directly connected eBGP neighbour, routes
- * via the link-local one. Needs root and bird (skipped otherwise, saying why).
+ * `linkLocalNextHop`; BIRD shows both, and routes via the global one, which is on the link
+ * (BIRD resolves a non-zero global next hop first). Needs root and bird (skipped otherwise, saying why).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
