@@ -26,7 +26,7 @@ export type Outcome =
   | { readonly _tag: "Failed"; readonly exitCode: 1 | 2; readonly message: string }
 
 export interface Reloader {
-  /** Load, validate and apply now; never fails (failures are logged and counted). */
+  /** Load, validate and apply now; never fails, nor dies (failures and defects are logged and counted). */
   readonly reload: (trigger: Trigger) => Effect.Effect<Outcome>
 }
 
@@ -106,7 +106,19 @@ export const make = (file: string, apply: Apply, reloads: ReloadsRef): Effect.Ef
           Effect.annotateLogs({ file, trigger, ...summary(result.right) })
         )
         return same && trigger !== "start" ? ({ _tag: "Unchanged" } as const) : ({ _tag: "Applied", result: result.right } as const)
-      }).pipe(lock.withPermits(1))
+      }).pipe(
+        // A defect (a bug in parsing or in the speaker) must not escape either: the loop that runs reloads also
+        // waits for SIGTERM. It is logged with its stack and counted like any failed reload.
+        Effect.catchAllDefect((defect) =>
+          fail(
+            1,
+            trigger === "start" ? "applying the config failed unexpectedly" : "reloading the config failed unexpectedly; the running one stays",
+            defect instanceof Error ? defect.message : String(defect),
+            { file, trigger, ...(defect instanceof Error && defect.stack !== undefined ? { stack: defect.stack } : {}) }
+          )
+        ),
+        lock.withPermits(1)
+      )
 
     return { reload }
   })

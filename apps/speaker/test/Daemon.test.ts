@@ -84,6 +84,26 @@ describe("signals and reloads", () => {
     expect(await child.exited).toBe(0)
   }, 30_000)
 
+  test("a SIGHUP reload that dies (a defect) is logged; the daemon keeps running and still stops on SIGTERM", async () => {
+    fs.writeFileSync(file, config(["198.51.100.1/32"]))
+    const child = spawn([FAKE, "--config", file, "--status", "off", "--no-watch"], APP)
+    await child.waitFor(msg("speaker running"))
+    // fake-daemon.ts: a route to 203.0.113.66/32 makes apply die.
+    let mark = child.lines.length
+    fs.writeFileSync(file, config(["203.0.113.66/32"]))
+    child.signal("SIGHUP")
+    const died = await child.waitFor((l) => l.level === "error", 10_000, mark)
+    expect(died).toMatchObject({ msg: "reloading the config failed unexpectedly; the running one stays", trigger: "signal" })
+    // Still reloading: the signal loop survived.
+    mark = child.lines.length
+    fs.writeFileSync(file, config(["198.51.100.2/32"]))
+    child.signal("SIGHUP")
+    expect((await child.waitFor(msg("fake apply"), 10_000, mark)).prefixes).toEqual(["198.51.100.2/32"])
+    child.signal("SIGTERM")
+    await child.waitFor(msg("fake stop"), 10_000, mark)
+    expect(await child.exited).toBe(0)
+  }, 30_000)
+
   test("SIGINT stops the same way", async () => {
     fs.writeFileSync(file, config(["198.51.100.1/32"]))
     const child = spawn([FAKE, "--config", file, "--status", "off", "--no-watch"], APP)

@@ -88,6 +88,28 @@ describe("reload", () => {
     expect(record).toMatchObject({ applied: 1, failed: 1 })
   })
 
+  test("a reload that dies (a defect in apply) is a Failed outcome, logged and counted; the next reload works", async () => {
+    fs.writeFileSync(file, config(["198.51.100.1/32"]))
+    const logs: Array<Record<string, unknown>> = []
+    const outcomes = await Effect.runPromise(
+      Effect.gen(function* () {
+        const fake = yield* Fake.make()
+        const reloads = yield* Status.makeReloads(file)
+        let die = true
+        const apply: Reload.Apply = (d) => (die ? Effect.die(new Error("boom")) : fake.apply(d))
+        const reloader = yield* Reload.make(file, apply, reloads)
+        const first = yield* reloader.reload("signal")
+        die = false
+        const second = yield* reloader.reload("signal")
+        return { first, second, record: yield* Ref.get(reloads) }
+      }).pipe(Effect.provide(Log.layer("debug", (l) => logs.push(JSON.parse(l) as Record<string, unknown>))))
+    )
+    expect(outcomes.first).toEqual({ _tag: "Failed", exitCode: 1, message: "reloading the config failed unexpectedly; the running one stays: boom" })
+    expect(outcomes.second._tag).toBe("Applied")
+    expect(logs.find((l) => l.level === "error")).toMatchObject({ msg: "reloading the config failed unexpectedly; the running one stays", trigger: "signal" })
+    expect(outcomes.record).toMatchObject({ applied: 1, failed: 1 })
+  })
+
   test("a file event with unchanged text applies nothing; SIGHUP always re-applies", async () => {
     fs.writeFileSync(file, config(["198.51.100.1/32"]))
     const { result, fake } = await withReloader((r) =>

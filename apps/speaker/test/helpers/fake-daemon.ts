@@ -18,15 +18,20 @@ if (command._tag === "Left" || command.right._tag !== "Run") {
 }
 const run = command.right
 
+/** A route to this prefix makes `apply` die (a defect): Daemon.test's reload that dies. */
+const DIE_PREFIX = "203.0.113.66/32"
+
 const makeSpeaker = () =>
   Effect.map(Fake.make(), (fake) => ({
     ...fake,
     apply: (d: Parameters<typeof fake.apply>[0]) =>
-      Effect.tap(fake.apply(d), (r) =>
-        Effect.logInfo("fake apply").pipe(
-          Effect.annotateLogs({ prefixes: d.routes.flatMap((x) => [...(x.prefix !== undefined ? [x.prefix] : []), ...(x.prefixes ?? [])]), routesAdded: r.routesAdded })
-        )
-      ),
+      d.routes.some((r) => r.prefix === DIE_PREFIX)
+        ? Effect.die(new Error("fake apply died"))
+        : Effect.tap(fake.apply(d), (r) =>
+            Effect.logInfo("fake apply").pipe(
+              Effect.annotateLogs({ prefixes: d.routes.flatMap((x) => [...(x.prefix !== undefined ? [x.prefix] : []), ...(x.prefixes ?? [])]), routesAdded: r.routesAdded })
+            )
+          ),
     stop: (o?: Parameters<typeof fake.stop>[0]) =>
       Effect.zipRight(fake.stop(o), Effect.logInfo("fake stop").pipe(Effect.annotateLogs({ gracefulRestart: o?.gracefulRestart, reason: o?.reason })))
   }))
