@@ -82,7 +82,6 @@ export interface StopOptions {
   readonly reason?: string
 }
 
-/** What happens in the speaker, in order, for logs and tests. */
 /**
  * Why stale routes went: the peer's End-of-RIB, its restart time or stale-routes
  * time ran out, it came back without forwarding state, its EoRR (RFC 7313), or
@@ -90,6 +89,7 @@ export interface StopOptions {
  */
 export type SweepReason = "end-of-rib" | "restart-time" | "stale-time" | "no-forwarding" | "enhanced-refresh" | "refresh-timeout"
 
+/** What happens in the speaker, in order, for logs and tests. */
 export type SpeakerEvent =
   | { readonly _tag: "PeerAdded"; readonly peer: string }
   | { readonly _tag: "PeerRemoved"; readonly peer: string }

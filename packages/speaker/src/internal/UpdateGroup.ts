@@ -1,11 +1,10 @@
 /**
  * An update group: the peers that get the same bytes. Peers whose export
  * result and encoding are the same — same export policy, same negotiated send
- * context (4-octet AS, ADD-PATH, message size, extended next hop), eBGP or
- * iBGP, same "self" next hops, same route scopes and families — share one
- * Adj-RIB-Out and one encoding of every UPDATE: advertising to 100 peers packs
- * once. The group is plain synchronous data; the speaker runs its flushes and
- * delivers the bytes.
+ * context (4-octet AS, message size), eBGP or iBGP, same "self" next hops,
+ * same route scopes and families — share one Adj-RIB-Out and one encoding of
+ * every UPDATE: advertising to 100 peers packs once. The group is plain
+ * synchronous data; the speaker runs its flushes and delivers the bytes.
  *
  * Changes collect in `dirty` (with the value each prefix had at the last
  * flush) until `flush`, which packs withdrawals and announcements (one
@@ -47,7 +46,12 @@ const sorted = <A>(xs: Iterable<A>): Array<A> => [...xs].sort()
 export const policyKey = (p: Policy.Policy | undefined): string =>
   p === undefined ? "" : JSON.stringify(p, (_k, v: unknown) => (v instanceof Uint8Array ? hex(v) : v))
 
-/** The group key: peers with equal keys share a group. */
+/**
+ * The group key: peers with equal keys share a group. It holds the whole send
+ * context, ADD-PATH send and extended next hop included, though the speaker
+ * never negotiates those for sending (they are always empty, so they never
+ * split a group today).
+ */
 export const key = (s: Spec): string =>
   JSON.stringify([
     s.tx.asn4,
@@ -188,7 +192,9 @@ export class UpdateGroup<M> {
   recompute(local: LocalRoutes.Table, family: FamilyKey, key: Keys.PrefixKey): void {
     const table = this.tables.get(family)
     if (table === undefined) return
-    // The most specific scope wins: a route for named peers over one for every peer.
+    // A route for named peers wins over one for every peer (ALL, "", sorts first). Among named scopes the last in
+    // key order (JSON text) wins: not necessarily the most specific; a config that sends a peer one prefix from two
+    // overlapping `peers` lists gets one of them, by that order.
     let template: LocalRoutes.Template | undefined
     for (let i = this.spec.scopes.length - 1; i >= 0 && template === undefined; i--) {
       template = local.scopes.get(this.spec.scopes[i]!)?.get(family)?.get(key)
