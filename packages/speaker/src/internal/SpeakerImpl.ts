@@ -443,9 +443,9 @@ export const make = (options: Options): Effect.Effect<Speaker, never, Transport.
             return
           }
           case RouteRefresh.Subtype.BeginningOfRouteRefresh:
-            // RFC 7313 §4: a ROUTE-REFRESH for a family not negotiated with the peer is ignored.
-            if (!CARRIED.has(f) || !n.families.has(f)) return
-            // RFC 7313 §4.2: routes not re-advertised before EoRR are stale.
+            // RFC 7313 §4.2: routes not re-advertised before EoRR are stale. (@kbgp/fsm already drops
+            // ROUTE-REFRESH messages for families not negotiated with the peer.)
+            if (!CARRIED.has(f)) return
             ribOf().markStale(peer.ribId, { families: [f] })
             peer.refreshing.add(f)
             // An EoRR that never comes must not keep the stale routes forever (RFC 7313 §4 leaves the bound
