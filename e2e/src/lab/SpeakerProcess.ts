@@ -203,15 +203,23 @@ export const waitFor = (
   match: (l: LogLine) => boolean,
   opts: WaitOptions
 ): Effect.Effect<LogLine, LabError.LabError> =>
-  Poll.until(
-    Effect.flatMap(readLines(sp.process), (ls) => {
-      const hit = ls.slice(opts.from ?? 0).find(match)
-      return hit !== undefined
-        ? Effect.succeed(Option.some(hit))
-        : Effect.as(Process.ensureRunning(sp.process), Option.none<LogLine>())
-    }),
-    { timeout: opts.timeout ?? "20 seconds", what: `${sp.process.name} log: ${opts.what}`, interval: "50 millis" }
-  )
+  Effect.gen(function* () {
+    const r = yield* Poll.until(
+      Effect.suspend(() => {
+        // Whether it runs is read before the log, so a line written just before the exit is still seen.
+        const alive = sp.process.running()
+        return Effect.map(readLines(sp.process), (ls): Option.Option<LogLine | "exited"> => {
+          const hit = ls.slice(opts.from ?? 0).find(match)
+          return hit !== undefined ? Option.some(hit) : alive ? Option.none() : Option.some("exited")
+        })
+      }),
+      { timeout: opts.timeout ?? "20 seconds", what: `${sp.process.name} log: ${opts.what}`, interval: "50 millis" }
+    )
+    if (r !== "exited") return r
+    // A daemon that exited ends the wait at once, with the tail of its log, not at the timeout.
+    yield* Process.ensureRunning(sp.process)
+    return yield* Effect.fail(LabError.make("Process", `${sp.process.name} exited while waiting for ${opts.what}`))
+  })
 
 /** A line matcher: the session to `peer` ("address" or "address:port", or any) reached Established. */
 export const established =
