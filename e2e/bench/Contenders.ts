@@ -43,6 +43,21 @@ const HOLD = 90 // long enough that a busy daemon never misses a KEEPALIVE
 
 const mkdir = (dir: string) => Shell.run(["mkdir", "-p", dir])
 
+/** gobgpd in kbgp's namespace, peering with BIRD over IPv4 (its working directory is `dir`). */
+const startGobgp = (lab: Lab.Lab, dir: string) =>
+  Effect.zipRight(
+    mkdir(dir),
+    Gobgp.start({
+      ns: lab.kbgpNs,
+      dir,
+      config: {
+        as: Lab.KBGP_AS,
+        routerId: lab.kbgp.v4,
+        neighbors: [{ address: lab.bird.v4, peerAs: Lab.BIRD_AS, localAddress: lab.kbgp.v4, holdTime: HOLD, connectRetry: 1, afiSafis: [{ name: "ipv4-unicast" }] }]
+      }
+    })
+  )
+
 /** Waits until BIRD's static protocol has all N routes in its table (polling also wakes BIRD, see Measure.pokes). */
 const waitLoaded = (bird: Bird.Bird, name: string, n: number): Effect.Effect<void, LabError.LabError> =>
   Effect.asVoid(
@@ -132,16 +147,7 @@ export const advertise = (lab: Lab.Lab, who: Contender, n: number): Effect.Effec
       }
       if (who === "gobgpd") {
         const dir = `${lab.dir}/gobgpd-a`
-        yield* mkdir(dir)
-        const g = yield* Gobgp.start({
-          ns: lab.kbgpNs,
-          dir,
-          config: {
-            as: Lab.KBGP_AS,
-            routerId: lab.kbgp.v4,
-            neighbors: [{ address: lab.bird.v4, peerAs: Lab.BIRD_AS, localAddress: lab.kbgp.v4, holdTime: HOLD, connectRetry: 1, afiSafis: [{ name: "ipv4-unicast" }] }]
-          }
-        })
+        const g = yield* startGobgp(lab, dir)
         const file = `${dir}/table.mrt`
         yield* Effect.promise(() => Bun.write(file, Workload.mrt(n, { peerId: lab.kbgp.v4, peerAs: Lab.KBGP_AS, nextHop: lab.kbgp.v4, padding: Math.min(n, MRT_PADDING) })))
         const t0 = Date.now()
@@ -227,16 +233,7 @@ export const receive = (lab: Lab.Lab, who: Contender, feeder: Feeder): Effect.Ef
       }
       if (who === "gobgpd") {
         const dir = `${lab.dir}/gobgpd-b`
-        yield* mkdir(dir)
-        const g = yield* Gobgp.start({
-          ns: lab.kbgpNs,
-          dir,
-          config: {
-            as: Lab.KBGP_AS,
-            routerId: lab.kbgp.v4,
-            neighbors: [{ address: lab.bird.v4, peerAs: Lab.BIRD_AS, localAddress: lab.kbgp.v4, holdTime: HOLD, connectRetry: 1, afiSafis: [{ name: "ipv4-unicast" }] }]
-          }
-        })
+        const g = yield* startGobgp(lab, dir)
         return yield* Measure.run({ ...common, count: receiverCount.gobgpd(g, lab.bird.v4), pid: g.process.pid, timeout: TIMEOUT.gobgpd, interval: INTERVAL.gobgpd })
       }
       const receiver = yield* startBirdContender(lab, "bird-b", { routerId: lab.kbgp.v4, bgp: [birdContender(lab, "receiver")] })
