@@ -29,6 +29,17 @@ const mpReachV4 = (c: CaseContext, nextHop: Uint8Array, nhLength?: number, flags
 const mpUpdate = (c: CaseContext, mp: ReadonlyArray<Uint8Array>) =>
   Craft.update({ attributes: [Attr.origin(0), Attr.asPath([seq(c.asn)], c.asn4), ...mp] })
 
+/**
+ * An MP_REACH/MP_UNREACH attribute that cannot be parsed: RFC 7606 §5.3 leaves only a
+ * session reset, NOTIFICATION 3/9 with the attribute as data.
+ */
+const malformedMpAttribute = (
+  name: string,
+  rfc: string,
+  bad: (c: CaseContext) => Uint8Array,
+  send: (c: CaseContext, attribute: Uint8Array) => Uint8Array = (c, a) => mpUpdate(c, [a])
+): Case => ({ name, rfc, category: "rfc7606", send: (c) => send(c, bad(c)), expect: { kind: "reset", code: 3, subcode: 9, dataOf: bad } })
+
 const ibgp = { ibgp: true } as const
 const twoOctet = { asn4: false } as const
 
@@ -106,66 +117,12 @@ export const rfc7606: ReadonlyArray<Case> = [
   { name: "CLUSTER_LIST of length 5 from an iBGP peer → TAW", rfc: "RFC 7606 §7.10", category: "rfc7606", session: ibgp, send: (c) => c.updateWith([], [attr(ON, T.ClusterList, bytes(192, 0, 2, 10, 1))]), expect: withdraw },
   { name: "CLUSTER_LIST of length 0 from an iBGP peer → TAW", rfc: "RFC 7606 §7.10", category: "rfc7606", session: ibgp, send: (c) => c.updateWith([], [attr(ON, T.ClusterList, bytes())]), expect: withdraw },
   // MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606 §7.11, §7.12, §5.3, §3 g; RFC 4760 §7)
-  (() => {
-    const bad = (c: CaseContext) => mpReachV4(c, bytes(192, 0, 2, 99, 0))
-    return {
-      name: "MP_REACH_NLRI IPv4 with a 5-byte next hop → reset 3/9 with the attribute",
-      rfc: "RFC 7606 §7.11, §5.3; RFC 4271 §6.3",
-      category: "rfc7606" as const,
-      send: (c: CaseContext) => mpUpdate(c, [bad(c)]),
-      expect: { kind: "reset", code: 3, subcode: 9, dataOf: bad } as const
-    }
-  })(),
-  (() => {
-    const bad = (c: CaseContext) => mpReachV4(c, Craft.ipv6("2001:db8::99"))
-    return {
-      name: "MP_REACH_NLRI IPv4 with a 16-byte next hop without RFC 8950 → reset 3/9 with the attribute",
-      rfc: "RFC 7606 §7.11; RFC 8950 §3",
-      category: "rfc7606" as const,
-      send: (c: CaseContext) => mpUpdate(c, [bad(c)]),
-      expect: { kind: "reset", code: 3, subcode: 9, dataOf: bad } as const
-    }
-  })(),
-  (() => {
-    const bad = (c: CaseContext) => mpReachV4(c, Craft.ipv4("192.0.2.99"), 30)
-    return {
-      name: "MP_REACH_NLRI next-hop length running past the attribute → reset 3/9",
-      rfc: "RFC 7606 §5.3, §7.11",
-      category: "rfc7606" as const,
-      send: (c: CaseContext) => mpUpdate(c, [bad(c)]),
-      expect: { kind: "reset", code: 3, subcode: 9, dataOf: bad } as const
-    }
-  })(),
-  (() => {
-    const bad = () => attr(ON, T.MpReachNlri, bytes())
-    return {
-      name: "MP_REACH_NLRI of length 0 → reset 3/9",
-      rfc: "RFC 7606 §5.3 (shorter than 5 bytes)",
-      category: "rfc7606" as const,
-      send: (c: CaseContext) => mpUpdate(c, [bad()]),
-      expect: { kind: "reset", code: 3, subcode: 9, dataOf: bad } as const
-    }
-  })(),
-  (() => {
-    const bad = (c: CaseContext) => mpReachV4(c, Craft.ipv4("192.0.2.99"), undefined, OT)
-    return {
-      name: "MP_REACH_NLRI flagged transitive → reset 3/9",
-      rfc: "RFC 7606 §5.3, §3 c; RFC 4760 §7",
-      category: "rfc7606" as const,
-      send: (c: CaseContext) => mpUpdate(c, [bad(c)]),
-      expect: { kind: "reset", code: 3, subcode: 9, dataOf: bad } as const
-    }
-  })(),
-  (() => {
-    const bad = () => attr(ON, T.MpReachNlri, concat([u16(1), bytes(1, 4), Craft.ipv4("192.0.2.99"), bytes(0), bytes(33, 10, 0, 0, 0, 0)]))
-    return {
-      name: "MP_REACH_NLRI with an IPv4 /33 → reset 3/9",
-      rfc: "RFC 7606 §5.3",
-      category: "rfc7606" as const,
-      send: (c: CaseContext) => mpUpdate(c, [bad()]),
-      expect: { kind: "reset", code: 3, subcode: 9, dataOf: bad } as const
-    }
-  })(),
+  malformedMpAttribute("MP_REACH_NLRI IPv4 with a 5-byte next hop → reset 3/9 with the attribute", "RFC 7606 §7.11, §5.3; RFC 4271 §6.3", (c) => mpReachV4(c, bytes(192, 0, 2, 99, 0))),
+  malformedMpAttribute("MP_REACH_NLRI IPv4 with a 16-byte next hop without RFC 8950 → reset 3/9 with the attribute", "RFC 7606 §7.11; RFC 8950 §3", (c) => mpReachV4(c, Craft.ipv6("2001:db8::99"))),
+  malformedMpAttribute("MP_REACH_NLRI next-hop length running past the attribute → reset 3/9", "RFC 7606 §5.3, §7.11", (c) => mpReachV4(c, Craft.ipv4("192.0.2.99"), 30)),
+  malformedMpAttribute("MP_REACH_NLRI of length 0 → reset 3/9", "RFC 7606 §5.3 (shorter than 5 bytes)", () => attr(ON, T.MpReachNlri, bytes())),
+  malformedMpAttribute("MP_REACH_NLRI flagged transitive → reset 3/9", "RFC 7606 §5.3, §3 c; RFC 4760 §7", (c) => mpReachV4(c, Craft.ipv4("192.0.2.99"), undefined, OT)),
+  malformedMpAttribute("MP_REACH_NLRI with an IPv4 /33 → reset 3/9", "RFC 7606 §5.3", () => attr(ON, T.MpReachNlri, concat([u16(1), bytes(1, 4), Craft.ipv4("192.0.2.99"), bytes(0), bytes(33, 10, 0, 0, 0, 0)]))),
   {
     name: "MP_REACH_NLRI twice → reset 3/1",
     rfc: "RFC 7606 §3 g",
@@ -173,16 +130,7 @@ export const rfc7606: ReadonlyArray<Case> = [
     send: (c) => mpUpdate(c, [mpReachV4(c, Craft.ipv4("192.0.2.99")), mpReachV4(c, Craft.ipv4("192.0.2.98"))]),
     expect: { kind: "reset", code: 3, subcode: 1, data: bytes() }
   },
-  (() => {
-    const bad = () => attr(ON, T.MpUnreachNlri, bytes(0, 1))
-    return {
-      name: "MP_UNREACH_NLRI of 2 bytes → reset 3/9",
-      rfc: "RFC 7606 §7.12, §5.3",
-      category: "rfc7606" as const,
-      send: () => Craft.update({ attributes: [bad()] }),
-      expect: { kind: "reset", code: 3, subcode: 9, dataOf: bad } as const
-    }
-  })(),
+  malformedMpAttribute("MP_UNREACH_NLRI of 2 bytes → reset 3/9", "RFC 7606 §7.12, §5.3", () => attr(ON, T.MpUnreachNlri, bytes(0, 1)), (_c, a) => Craft.update({ attributes: [a] })),
   // EXTENDED_COMMUNITIES, IPv6 address specific, LARGE_COMMUNITIES (RFC 7606 §7.14, §7.15; RFC 8092 §6)
   { name: "EXTENDED_COMMUNITIES of length 7 → TAW", rfc: "RFC 7606 §7.14", category: "rfc7606", send: (c) => c.updateWith([], [attr(OT, T.ExtendedCommunities, bytes(0, 2, 0xfd, 0xe8, 0, 0, 0))]), expect: withdraw },
   { name: "EXTENDED_COMMUNITIES of length 0 → TAW", rfc: "RFC 7606 §7.14", category: "rfc7606", send: (c) => c.updateWith([], [attr(OT, T.ExtendedCommunities, bytes())]), expect: withdraw },
